@@ -1,0 +1,475 @@
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import { buildClosePayload } from './close-frame.js';
+import { CloseCode, DEFAULT_MAX_PAYLOAD, MAX_CONTROL_PAYLOAD, Opcode, ReadyState } from './constants.js';
+import { ProtocolError, ProtocolErrorCode } from './errors.js';
+import { encodeFrame } from './frame-encoder.js';
+import { FrameParser } from './frame-parser.js';
+import { MessageReader, type MessageSink } from './message-reader.js';
+import { PerMessageDeflate, type DeflateParams, type PerMessageDeflateOptions } from './permessage-deflate.js';
+import { isValidUtf8 } from './utf8.js';
+
+/** Settings shared by both roles. */
+export interface ConnectionOptions {
+  /** Largest message accepted, in bytes, after inflation; larger ones close with 1009. Default 16 MiB. */
+  maxPayload?: number;
+  /**
+   * Heartbeat: when nothing arrives for this long, send a ping; when the next
+   * period passes in silence too, drop the connection (close code 1006 locally).
+   * A dead peer is reaped within 2–3 periods. Default 0 (off).
+   */
+  idleTimeoutMs?: number;
+  /** How long to wait for the peer's close frame or TCP close after ours, before dropping. Default 5000. */
+  closeTimeoutMs?: number;
+}
+
+/** What the handshake agreed on; set by `acceptUpgrade` and `connect`. */
+export interface ConnectionInit extends ConnectionOptions {
+  role: 'server' | 'client';
+  protocol?: string | undefined;
+  extensions?: string;
+  deflate?: DeflateParams | undefined;
+  deflateOptions?: PerMessageDeflateOptions;
+}
+
+export interface SendOptions {
+  /** Send as a binary frame. Default: true for buffers, false for strings. */
+  binary?: boolean;
+  /** Compress when permessage-deflate was agreed and the message reaches its threshold. Default true. */
+  compress?: boolean;
+}
+
+export type SendCallback = (err?: Error | null) => void;
+
+/** Events: see the README's "Connection" section. */
+export interface WebSocketConnectionEvents {
+  message: [data: Buffer, isBinary: boolean];
+  ping: [data: Buffer];
+  pong: [data: Buffer];
+  drain: [];
+  error: [err: Error];
+  close: [code: number, reason: string];
+}
+
+const kConnection = Symbol('connection');
+type TaggedSocket = Duplex & { [kConnection]?: WebSocketConnection };
+
+// Socket listeners shared by all connections (found through the socket), so
+// that an idle connection does not hold five closures.
+function onSocketData(this: TaggedSocket, chunk: Buffer): void {
+  this[kConnection]!.receive(chunk);
+}
+function onSocketEnd(this: TaggedSocket): void {
+  // The peer will send nothing more; finish our side too (TCP half-close).
+  this.end();
+}
+function onSocketClose(this: TaggedSocket): void {
+  this[kConnection]!.socketClosed();
+}
+function onSocketError(this: TaggedSocket, err: Error): void {
+  this[kConnection]!.socketError(err);
+}
+function onSocketDrain(this: TaggedSocket): void {
+  this[kConnection]!.emit('drain');
+}
+
+const NOT_OPEN = () => new Error('the WebSocket is not open');
+
+/**
+ * One WebSocket over an upgraded socket: the only module here that does I/O.
+ * Frames are parsed by `FrameParser`, assembled and checked by
+ * `MessageReader`; this class answers pings, runs the close handshake,
+ * orders sends behind compression, and reports backpressure.
+ */
+export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents> implements MessageSink {
+  readonly protocol: string | undefined;
+  /** The agreed `Sec-WebSocket-Extensions` value, '' when none. */
+  readonly extensions: string;
+  private state: ReadyState = ReadyState.Open;
+  private readonly socket: TaggedSocket;
+  private readonly isClient: boolean;
+  private readonly parser: FrameParser;
+  private readonly deflate: PerMessageDeflate | undefined;
+  private readonly closeTimeoutMs: number;
+
+  /** Sends waiting behind a compression in flight (RFC 7692 keeps messages in order). */
+  private sendQueue: Array<() => void> | undefined;
+  private queuedBytes = 0;
+  private userPaused = false;
+  private inflating = false;
+
+  private closeSent = false;
+  private closeReceived = false;
+  private closeCode: number = CloseCode.Abnormal;
+  private closeReason = '';
+  private closeTimer: NodeJS.Timeout | undefined;
+
+  private heartbeat: NodeJS.Timeout | undefined;
+  private heard = true;
+  private awaitingPong = false;
+
+  constructor(socket: Duplex, head: Buffer | undefined, init: ConnectionInit) {
+    super();
+    this.socket = socket as TaggedSocket;
+    this.isClient = init.role === 'client';
+    this.protocol = init.protocol;
+    this.extensions = init.extensions ?? '';
+    this.closeTimeoutMs = init.closeTimeoutMs ?? 5000;
+    const maxPayload = init.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    if (init.deflate) this.deflate = new PerMessageDeflate(init.deflate, init.role, maxPayload, init.deflateOptions);
+    const reader = new MessageReader({ role: init.role, maxPayload, compression: this.deflate !== undefined }, this);
+    this.parser = new FrameParser(reader);
+
+    const s = this.socket;
+    s[kConnection] = this;
+    const net = s as Duplex & { setNoDelay?: (on: boolean) => void; setTimeout?: (ms: number) => void };
+    net.setNoDelay?.(true);
+    net.setTimeout?.(0);
+    s.on('data', onSocketData);
+    s.on('end', onSocketEnd);
+    s.on('close', onSocketClose);
+    s.on('error', onSocketError);
+    s.on('drain', onSocketDrain);
+
+    if (init.idleTimeoutMs && init.idleTimeoutMs > 0) {
+      this.heartbeat = setInterval(() => this.checkHeartbeat(), init.idleTimeoutMs);
+      this.heartbeat.unref();
+    }
+    // Bytes that came with the handshake are parsed once the caller has had a
+    // chance to attach listeners (socket data arrives no earlier than this).
+    if (head && head.length > 0) process.nextTick(() => this.receive(head));
+  }
+
+  /** `ReadyState`: 1 open, 2 closing, 3 closed (numbered as in browsers). */
+  get readyState(): ReadyState {
+    return this.state;
+  }
+
+  /** Bytes accepted by `send` but not yet handed to the operating system. */
+  get bufferedAmount(): number {
+    return this.queuedBytes + this.socket.writableLength;
+  }
+
+  /** The peer's address, when the socket has one. */
+  get remoteAddress(): string | undefined {
+    return (this.socket as Duplex & { remoteAddress?: string }).remoteAddress;
+  }
+
+  /**
+   * Sends a message. Returns false when the socket's buffer is over its high
+   * water mark: wait for `'drain'` before sending more. The callback runs once
+   * the data is written to the socket, or with an error if it never will be.
+   */
+  send(data: string | Uint8Array, options?: SendOptions | SendCallback, callback?: SendCallback): boolean {
+    if (typeof options === 'function') {
+      callback = options;
+      options = undefined;
+    }
+    if (this.state !== ReadyState.Open || this.closeSent) {
+      if (callback) process.nextTick(callback, NOT_OPEN());
+      return false;
+    }
+    const binary = options?.binary ?? typeof data !== 'string';
+    const payload = typeof data === 'string' ? Buffer.from(data) : data;
+    const opcode = binary ? Opcode.Binary : Opcode.Text;
+    const compress =
+      this.deflate !== undefined && options?.compress !== false && payload.length >= this.deflate.threshold;
+    if (this.sendQueue) {
+      this.queuedBytes += payload.length;
+      this.sendQueue.push(() => {
+        this.queuedBytes -= payload.length;
+        this.dispatch(opcode, payload, compress, callback);
+      });
+      return false;
+    }
+    this.dispatch(opcode, payload, compress, callback);
+    return !this.socket.writableNeedDrain;
+  }
+
+  /**
+   * Writes an already-encoded frame (see `encodeFrameBuffer`): the way to
+   * broadcast, encoding once for many connections. Server role, no compression.
+   */
+  sendFrame(frame: Buffer, callback?: SendCallback): boolean {
+    if (this.state !== ReadyState.Open || this.closeSent) {
+      if (callback) process.nextTick(callback, NOT_OPEN());
+      return false;
+    }
+    if (this.sendQueue) {
+      this.queuedBytes += frame.length;
+      this.sendQueue.push(() => {
+        this.queuedBytes -= frame.length;
+        this.socket.write(frame, callback);
+      });
+      return false;
+    }
+    this.socket.write(frame, callback);
+    return !this.socket.writableNeedDrain;
+  }
+
+  /** Sends a ping (RFC 6455 §5.5.2); the payload is at most 125 bytes. */
+  ping(data: string | Uint8Array = EMPTY, callback?: SendCallback): void {
+    this.sendControl(Opcode.Ping, data, callback);
+  }
+
+  /** Sends an unsolicited pong (a heartbeat that needs no answer, RFC 6455 §5.5.3). */
+  pong(data: string | Uint8Array = EMPTY, callback?: SendCallback): void {
+    this.sendControl(Opcode.Pong, data, callback);
+  }
+
+  /**
+   * Starts the close handshake (RFC 6455 §7.1.2). Without a code the close
+   * frame is empty (the peer sees 1005). The connection drops on its own if the
+   * peer does not complete the handshake within `closeTimeoutMs`.
+   */
+  close(code?: number, reason = ''): void {
+    if (this.state === ReadyState.Closed) return;
+    if (this.closeSent) return;
+    const payload = buildClosePayload(code, reason);
+    this.state = ReadyState.Closing;
+    this.closeSent = true;
+    this.enqueue(() => this.writeFrame(Opcode.Close, payload, false));
+    if (this.closeReceived) {
+      this.finishClosing();
+    } else {
+      this.armCloseTimer();
+    }
+  }
+
+  /** Drops the connection at once, without a close handshake. */
+  terminate(): void {
+    if (this.state === ReadyState.Closed) return;
+    this.state = ReadyState.Closing;
+    this.socket.destroy();
+  }
+
+  /** Stops reading from the peer (backpressure towards it) until `resume()`. */
+  pause(): void {
+    this.userPaused = true;
+    this.updateFlow();
+  }
+
+  resume(): void {
+    this.userPaused = false;
+    this.updateFlow();
+  }
+
+  // ---- receiving -------------------------------------------------------
+
+  /** @internal Called with each chunk from the socket. */
+  receive(chunk: Buffer): void {
+    this.heard = true;
+    if (this.closeReceived) return;
+    try {
+      this.parser.push(chunk);
+    } catch (err) {
+      this.failWith(err);
+    }
+  }
+
+  /** @internal */
+  onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.state !== ReadyState.Open) return;
+    this.emit('message', data, isBinary);
+  }
+
+  /** @internal */
+  onCompressedMessage(data: Buffer, isBinary: boolean): void {
+    // Later frames wait until this message is inflated, so messages stay in order.
+    this.parser.pause();
+    this.inflating = true;
+    this.updateFlow();
+    this.deflate!.decompress(data, (err, inflated) => {
+      this.inflating = false;
+      if (this.state === ReadyState.Closed) return;
+      if (err) return this.failWith(err);
+      if (!isBinary && !isValidUtf8(inflated!)) {
+        return this.failWith(
+          new ProtocolError(ProtocolErrorCode.InvalidUtf8, CloseCode.InvalidPayload, 'a text message is not valid UTF-8'),
+        );
+      }
+      this.onMessage(inflated!, isBinary);
+      this.updateFlow();
+      try {
+        this.parser.resume();
+      } catch (e) {
+        this.failWith(e);
+      }
+    });
+  }
+
+  /** @internal RFC 6455 §5.5.2: answer a ping with a pong carrying the same data. */
+  onPing(data: Buffer): void {
+    if (!this.closeSent) this.sendControl(Opcode.Pong, data);
+    this.emit('ping', data);
+  }
+
+  /** @internal */
+  onPong(data: Buffer): void {
+    this.awaitingPong = false;
+    this.emit('pong', data);
+  }
+
+  /** @internal RFC 6455 §5.5.1: answer a close, then the server closes TCP first (§7.1.1). */
+  onClose(code: number, reason: string): void {
+    this.closeReceived = true;
+    this.closeCode = code;
+    this.closeReason = reason;
+    this.parser.pause();
+    if (!this.closeSent) {
+      this.state = ReadyState.Closing;
+      this.closeSent = true;
+      // Echo the code (§5.5.1); with none received, send none.
+      const payload = code === CloseCode.NoStatus ? EMPTY : buildClosePayload(code);
+      this.enqueue(() => this.writeFrame(Opcode.Close, payload, false));
+    }
+    this.finishClosing();
+  }
+
+  // ---- closing ---------------------------------------------------------
+
+  /** Both close frames are exchanged: the server closes TCP; the client waits for it to. */
+  private finishClosing(): void {
+    if (this.isClient) {
+      this.armCloseTimer();
+    } else {
+      this.enqueue(() => this.socket.end());
+      this.armCloseTimer();
+    }
+  }
+
+  private armCloseTimer(): void {
+    if (this.closeTimer) return;
+    this.closeTimer = setTimeout(() => this.socket.destroy(), this.closeTimeoutMs);
+    this.closeTimer.unref();
+  }
+
+  /** "Fail the WebSocket Connection" (RFC 6455 §7.1.7): send a close with the reason's code, then drop. */
+  private failWith(err: unknown): void {
+    if (this.state === ReadyState.Closed) return;
+    const error = err instanceof Error ? err : new Error(String(err));
+    const closeCode = error instanceof ProtocolError ? error.closeCode : CloseCode.InternalError;
+    this.parser.pause();
+    this.closeReceived = true; // nothing more is read
+    this.closeCode = closeCode;
+    this.closeReason = error.message;
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    if (!this.closeSent) {
+      this.closeSent = true;
+      this.state = ReadyState.Closing;
+      const reason = Buffer.byteLength(error.message) <= 123 ? error.message : '';
+      const payload = buildClosePayload(closeCode, reason);
+      this.enqueue(() => this.writeFrame(Opcode.Close, payload, false));
+    }
+    this.enqueue(() => this.socket.end());
+    this.armCloseTimer();
+  }
+
+  /** @internal */
+  socketClosed(): void {
+    if (this.state === ReadyState.Closed) return;
+    this.state = ReadyState.Closed;
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.deflate?.close();
+    const queue = this.sendQueue;
+    this.sendQueue = undefined;
+    if (queue) for (const op of queue) op(); // their writes fail, reporting to callbacks
+    this.socket.removeListener('data', onSocketData);
+    this.emit('close', this.closeCode, this.closeReason);
+  }
+
+  /** @internal */
+  socketError(err: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    this.socket.destroy();
+  }
+
+  private checkHeartbeat(): void {
+    if (this.heard) {
+      this.heard = false;
+      this.awaitingPong = false;
+      return;
+    }
+    if (!this.awaitingPong && this.state === ReadyState.Open) {
+      this.awaitingPong = true;
+      this.ping();
+      return;
+    }
+    // Silent through a ping and a whole period: the peer is gone.
+    this.terminate();
+  }
+
+  // ---- sending ---------------------------------------------------------
+
+  private updateFlow(): void {
+    if (this.userPaused || this.inflating) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  private sendControl(opcode: number, data: string | Uint8Array, callback?: SendCallback): void {
+    if (this.state !== ReadyState.Open || this.closeSent) {
+      if (callback) process.nextTick(callback, NOT_OPEN());
+      return;
+    }
+    const payload = typeof data === 'string' ? Buffer.from(data) : data;
+    if (payload.length > MAX_CONTROL_PAYLOAD) throw new RangeError('a control frame payload is at most 125 bytes');
+    this.enqueue(() => this.writeFrame(opcode, payload, false, callback));
+  }
+
+  /** Runs `op` now, or after the compression in flight, keeping wire order. */
+  private enqueue(op: () => void): void {
+    if (this.sendQueue) this.sendQueue.push(op);
+    else op();
+  }
+
+  private dispatch(opcode: number, payload: Uint8Array, compress: boolean, callback?: SendCallback): void {
+    if (!compress) {
+      this.writeFrame(opcode, payload, false, callback);
+      return;
+    }
+    this.sendQueue = [];
+    this.deflate!.compress(Buffer.from(payload.buffer, payload.byteOffset, payload.length), (err, compressed) => {
+      if (err) {
+        callback?.(err);
+      } else {
+        this.writeFrame(opcode, compressed!, true, callback);
+      }
+      this.flushQueue();
+    });
+  }
+
+  /** Runs queued sends in order until one starts another compression. */
+  private flushQueue(): void {
+    const queue = this.sendQueue;
+    this.sendQueue = undefined;
+    if (!queue) return;
+    for (let i = 0; i < queue.length; i++) {
+      queue[i]!();
+      if (this.sendQueue) {
+        // That op started a compression: the rest waits behind it.
+        (this.sendQueue as Array<() => void>).push(...queue.slice(i + 1));
+        return;
+      }
+    }
+  }
+
+  private writeFrame(opcode: number, payload: Uint8Array, rsv1: boolean, callback?: SendCallback): void {
+    const socket = this.socket;
+    if (socket.destroyed || socket.writableEnded) {
+      if (callback) process.nextTick(callback, NOT_OPEN());
+      return;
+    }
+    const parts = encodeFrame(opcode, payload, { rsv1, mask: this.isClient });
+    if (parts.length === 1) {
+      socket.write(parts[0]!, callback);
+    } else {
+      socket.cork();
+      socket.write(parts[0]!);
+      socket.write(parts[1]!, callback);
+      socket.uncork();
+    }
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+// One runner for the whole repo: every package's tests run from the root.
+export default defineConfig({
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+  },
+});
