@@ -1,0 +1,67 @@
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import fp from 'fastify-plugin';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Broker } from './chat/events.js';
+import type { Config } from './config.js';
+import { authPlugin } from './plugins/auth.js';
+import { chatPlugin } from './plugins/chat.js';
+import { docsPlugin } from './plugins/docs.js';
+import { errorsPlugin } from './plugins/errors.js';
+import { realtimePlugin } from './plugins/realtime.js';
+import { storagePlugin } from './plugins/storage.js';
+import { adminRoutes } from './routes/admin-routes.js';
+import { authRoutes } from './routes/auth-routes.js';
+import { healthRoutes } from './routes/health-routes.js';
+import { roomRoutes } from './routes/room-routes.js';
+import type { ChatStore } from './storage/store.js';
+import './types.js';
+
+export interface BuildOptions {
+  /** A store to use instead of opening DATABASE_PATH (tests, other databases). */
+  store?: ChatStore;
+  /** A broker to use instead of the in-process one (several nodes). */
+  broker?: Broker;
+  /** Fastify options (logger, https, …) merged over the defaults. */
+  fastify?: FastifyServerOptions;
+}
+
+/**
+ * The whole application as a Fastify instance, not yet listening: tests call
+ * `inject()` on it or `listen()` on port 0; `server.ts` runs it.
+ */
+export async function buildApp(config: Config, options: BuildOptions = {}) {
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      // Never log credentials, whatever a future log line includes.
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.password', '*.token'],
+    },
+    // Close idle keep-alive connections on shutdown instead of waiting for them.
+    forceCloseConnections: 'idle',
+    bodyLimit: 64 * 1024,
+    ...options.fastify,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(
+    fp(
+      async (instance) => {
+        instance.decorate('config', config);
+      },
+      { name: 'config' },
+    ),
+  );
+  await app.register(errorsPlugin);
+  await app.register(storagePlugin, options.store ? { store: options.store } : {});
+  await app.register(authPlugin);
+  await app.register(chatPlugin, options.broker ? { broker: options.broker } : {});
+  await app.register(realtimePlugin);
+  await app.register(docsPlugin);
+
+  await app.register(healthRoutes);
+  await app.register(authRoutes);
+  await app.register(roomRoutes);
+  await app.register(adminRoutes);
+  return app;
+}

@@ -1,0 +1,66 @@
+import { ChatError } from '../chat/chat-error.js';
+import { ConflictError, type ChatStore, type UserRecord } from '../storage/store.js';
+import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './passwords.js';
+import { createToken, hashToken } from './tokens.js';
+
+export interface AuthUser {
+  id: number;
+  username: string;
+  guest: boolean;
+}
+
+export interface Session {
+  user: AuthUser;
+  token: string;
+}
+
+const toAuthUser = (u: UserRecord): AuthUser => ({ id: u.id, username: u.username, guest: u.guest });
+
+/** Accounts and sessions: register, log in, guest, log out, and resolving a token to its user. */
+export function createAuthService(store: ChatStore, options: { sessionTtlMs: number; allowGuests: boolean }) {
+  const open = async (user: UserRecord): Promise<Session> => {
+    const token = createToken();
+    await store.createSession(hashToken(token), user.id, Date.now() + options.sessionTtlMs);
+    return { user: toAuthUser(user), token };
+  };
+  const create = async (username: string, passwordHash: string | null, guest: boolean) => {
+    try {
+      return await store.createUser(username, passwordHash, guest);
+    } catch (err) {
+      if (err instanceof ConflictError) throw new ChatError('conflict', 'this username is taken');
+      throw err;
+    }
+  };
+
+  return {
+    async register(username: string, password: string): Promise<Session> {
+      if (await store.findUserByName(username)) throw new ChatError('conflict', 'this username is taken');
+      return open(await create(username, await hashPassword(password), false));
+    },
+
+    async login(username: string, password: string): Promise<Session> {
+      const user = await store.findUserByName(username);
+      // Verify against a dummy hash for unknown users, so timing does not tell which names exist.
+      const ok = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_HASH_PROMISE));
+      if (!user || user.passwordHash === null || !ok) throw new ChatError('unauthorized', 'wrong username or password');
+      return open(user);
+    },
+
+    async guest(username: string): Promise<Session> {
+      if (!options.allowGuests) throw new ChatError('forbidden', 'guest access is disabled');
+      return open(await create(username, null, true));
+    },
+
+    async logout(token: string): Promise<void> {
+      await store.deleteSession(hashToken(token));
+    },
+
+    async authenticate(token: string | undefined): Promise<AuthUser | undefined> {
+      if (!token || token.length > 200) return undefined;
+      const user = await store.findSessionUser(hashToken(token), Date.now());
+      return user && toAuthUser(user);
+    },
+  };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

@@ -1,0 +1,579 @@
+import { ClientMessage, type ErrorCode, type ServerMessage } from '@chat/schema';
+import type { ChatStore, MessageRecord, RoomRecord } from '../storage/store.js';
+import { ChatError } from './chat-error.js';
+import type { Broker, RoomEvent } from './events.js';
+import { MessageWriter } from './message-writer.js';
+import { OutgoingEvent, type ChatPeer } from './peer.js';
+import { KeyedRateLimiter, TokenBucket } from './rate-limiter.js';
+import { toChatMessage } from './wire.js';
+
+export interface ChatServiceOptions {
+  /** Largest chat text in UTF-8 bytes (`too_large` beyond). */
+  maxMessageBytes: number;
+  /** How many missed messages a `join` with `since` replays before answering `truncated`. */
+  maxReplayMessages: number;
+  maxRoomsPerConnection: number;
+  /** Sends (and edits, deletes) per second, per connection and per user. */
+  messagesPerSecond: number;
+  joinsPerMinute: number;
+  /** At most one typing notice per user and room in this time. Default 2000. */
+  typingIntervalMs?: number;
+}
+
+/** Client messages waiting behind one still being handled, per connection. */
+const MAX_INBOX = 256;
+/** Rate-limit refusals in a row after which a connection is closed (1008). */
+const MAX_STRIKES = 50;
+const JOIN_HISTORY = 50;
+
+type Ref = string | number | undefined;
+
+/** Delivery state of one room on one connection: what it has seen, in `seq` order. */
+class RoomCursor {
+  /** Highest seq delivered; everything up to it has been delivered once, in order. */
+  delivered = 0;
+  /** While true, live messages wait in `pending` (history being read, or a gap being filled). */
+  replaying = true;
+  pending: Array<{ seq: number; event: OutgoingEvent }> = [];
+}
+
+/** A connection's state in the domain. */
+class PeerState {
+  readonly rooms = new Map<string, RoomCursor>();
+  readonly sends: TokenBucket;
+  readonly joins: TokenBucket;
+  readonly typingAt = new Map<string, number>();
+  readonly inbox: string[] = [];
+  processing = false;
+  strikes = 0;
+  closed = false;
+  constructor(
+    readonly peer: ChatPeer,
+    options: ChatServiceOptions,
+  ) {
+    const now = Date.now();
+    this.sends = new TokenBucket(options.messagesPerSecond, options.messagesPerSecond * 2, now);
+    this.joins = new TokenBucket(options.joinsPerMinute / 60, Math.max(1, Math.min(options.joinsPerMinute, 20)), now);
+  }
+  reply(event: ServerMessage): void {
+    if (!this.closed) this.peer.send(OutgoingEvent.of(event));
+  }
+  error(code: ErrorCode, message: string, ref?: Ref, room?: string): void {
+    const event: ServerMessage = { type: 'error', code, message };
+    if (room !== undefined) event.room = room;
+    if (ref !== undefined) event.ref = ref;
+    this.reply(event);
+  }
+}
+
+/** What the transport holds for one connection. */
+export interface ChatConnection {
+  /** A text message from the client (JSON expected). */
+  receive(text: string): void;
+  /** The connection is gone. */
+  disconnect(): void;
+}
+
+/**
+ * The chat domain: rooms, membership, delivery. Plain TypeScript — it is
+ * handed a store and a broker, and talks to clients through `ChatPeer`.
+ *
+ * Delivery: a message is committed (group commit), then published; every
+ * node's subscribers receive it in `seq` order, each connection exactly once —
+ * a per-room cursor drops what it has seen and fills any gap from the store.
+ */
+export class ChatService {
+  private readonly local = new Map<string, Set<PeerState>>();
+  /** room → user id → local connections joined: presence is announced on 0 ↔ 1. */
+  private readonly online = new Map<string, Map<number, number>>();
+  private readonly userSends: KeyedRateLimiter;
+  private readonly writer: MessageWriter;
+  private readonly typingIntervalMs: number;
+
+  constructor(
+    private readonly store: ChatStore,
+    private readonly broker: Broker,
+    private readonly options: ChatServiceOptions,
+  ) {
+    this.writer = new MessageWriter(store);
+    this.userSends = new KeyedRateLimiter(options.messagesPerSecond, options.messagesPerSecond * 2);
+    this.typingIntervalMs = options.typingIntervalMs ?? 2000;
+    broker.setHandler((event) => this.onRoomEvent(event));
+  }
+
+  connect(peer: ChatPeer): ChatConnection {
+    const state = new PeerState(peer, this.options);
+    return {
+      receive: (text) => this.receive(state, text),
+      disconnect: () => this.disconnect(state),
+    };
+  }
+
+  /** Whether a user has a connection joined to a room on this node. */
+  isOnline(room: string, userId: number): boolean {
+    return (this.online.get(room)?.get(userId) ?? 0) > 0;
+  }
+
+  /** Commits everything accepted so far (for graceful shutdown). */
+  drain(): Promise<void> {
+    return this.writer.drain();
+  }
+
+  // ---- admin actions (called by the REST layer) -------------------------
+
+  async updateRoom(room: RoomRecord): Promise<void> {
+    await this.broker.publish({
+      kind: 'room_updated',
+      room: room.id,
+      title: room.title,
+      topic: room.topic,
+      private: room.private,
+      archived: room.archived,
+    });
+  }
+
+  async roomDeleted(roomId: string): Promise<void> {
+    await this.broker.publish({ kind: 'room_deleted', room: roomId });
+  }
+
+  async memberRemoved(roomId: string, userId: number, reason: 'kicked' | 'banned'): Promise<void> {
+    await this.broker.publish({ kind: 'member_removed', room: roomId, userId, reason });
+  }
+
+  async messageUpdated(message: MessageRecord): Promise<void> {
+    await this.broker.publish({ kind: 'message_updated', room: message.roomId, message });
+  }
+
+  // ---- inbound ------------------------------------------------------------
+
+  /** Messages of one connection are handled in order; a slow one (a join) holds the next. */
+  private receive(state: PeerState, text: string): void {
+    if (state.closed) return;
+    if (state.processing) {
+      if (state.inbox.length >= MAX_INBOX) {
+        state.error('rate_limited', 'too many requests in flight');
+        this.strike(state);
+        return;
+      }
+      state.inbox.push(text);
+      return;
+    }
+    this.process(state, text);
+  }
+
+  private process(state: PeerState, text: string): void {
+    const pending = this.dispatch(state, text);
+    if (!pending) return;
+    state.processing = true;
+    void pending.finally(() => {
+      state.processing = false;
+      while (state.inbox.length > 0 && !state.processing && !state.closed) {
+        this.process(state, state.inbox.shift()!);
+      }
+    });
+  }
+
+  private dispatch(state: PeerState, text: string): Promise<void> | undefined {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      state.error('bad_json', 'the message is not valid JSON');
+      return undefined;
+    }
+    const parsed = ClientMessage.safeParse(raw);
+    const rawRef = (raw as { ref?: unknown } | null)?.ref;
+    const ref = typeof rawRef === 'string' || typeof rawRef === 'number' ? rawRef : undefined;
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+      state.error('invalid_message', `${where}${issue?.message ?? 'invalid message'}`, ref);
+      return undefined;
+    }
+    const msg = parsed.data;
+    const guard = (work: () => Promise<void> | void): Promise<void> | undefined => {
+      try {
+        const result = work();
+        return result ? result.catch((err) => this.fail(state, err, msg.ref, msg.room)) : undefined;
+      } catch (err) {
+        this.fail(state, err, msg.ref, msg.room);
+        return undefined;
+      }
+    };
+    switch (msg.type) {
+      case 'join':
+        return guard(() => this.join(state, msg.room, msg.since, msg.ref));
+      case 'leave':
+        return guard(() => this.leave(state, msg.room, msg.ref));
+      case 'send':
+        return guard(() => this.send(state, msg.room, msg.text, msg.clientMsgId, msg.ref));
+      case 'history':
+        return guard(() => this.history(state, msg.room, msg.before, msg.limit ?? JOIN_HISTORY, msg.ref));
+      case 'typing':
+        return guard(() => this.typing(state, msg.room));
+      case 'edit':
+        return guard(() => this.edit(state, msg.room, msg.id, msg.text, msg.ref));
+      case 'delete':
+        return guard(() => this.remove(state, msg.room, msg.id, msg.ref));
+      case 'read':
+        return guard(() => this.read(state, msg.room, msg.seq, msg.ref));
+    }
+  }
+
+  private fail(state: PeerState, err: unknown, ref: Ref, room?: string): void {
+    if (err instanceof ChatError) {
+      state.error(err.code, err.message, ref, room);
+      if (err.code === 'rate_limited') this.strike(state);
+      return;
+    }
+    state.error('internal', 'the server could not handle this request', ref, room);
+  }
+
+  /** Sustained abuse: every refusal counts, any accepted action forgives. */
+  private strike(state: PeerState): void {
+    if (++state.strikes >= MAX_STRIKES) {
+      state.closed = true;
+      state.peer.close(1008, 'rate limit exceeded');
+    }
+  }
+
+  private checkText(text: string): void {
+    if (Buffer.byteLength(text) > this.options.maxMessageBytes) {
+      throw new ChatError('too_large', `a message is at most ${this.options.maxMessageBytes} bytes`);
+    }
+  }
+
+  private takeSend(state: PeerState): void {
+    const now = Date.now();
+    if (!state.sends.take(now) || !this.userSends.take(String(state.peer.user.id), now)) {
+      throw new ChatError('rate_limited', 'slow down: too many messages');
+    }
+    state.strikes = 0;
+  }
+
+  private async visibleRoom(state: PeerState, roomId: string): Promise<RoomRecord> {
+    const room = await this.store.getRoom(roomId);
+    if (!room) throw new ChatError('not_found', `no room ${roomId}`);
+    const userId = state.peer.user.id;
+    if (await this.store.isBanned(roomId, userId)) throw new ChatError('forbidden', 'you are banned from this room');
+    if (room.private && !(await this.store.isMember(roomId, userId))) {
+      throw new ChatError('forbidden', 'this room is private');
+    }
+    return room;
+  }
+
+  private joined(state: PeerState, roomId: string): RoomCursor {
+    const cursor = state.rooms.get(roomId);
+    if (!cursor) throw new ChatError('forbidden', `join ${roomId} first`);
+    return cursor;
+  }
+
+  private async join(state: PeerState, roomId: string, since: number | undefined, ref: Ref): Promise<void> {
+    const rejoin = state.rooms.has(roomId);
+    if (!rejoin && state.rooms.size >= this.options.maxRoomsPerConnection) {
+      throw new ChatError('forbidden', `a connection joins at most ${this.options.maxRoomsPerConnection} rooms`);
+    }
+    if (!state.joins.take(Date.now())) throw new ChatError('rate_limited', 'slow down: too many joins');
+    const room = await this.visibleRoom(state, roomId);
+    const userId = state.peer.user.id;
+    await this.store.addMember(roomId, userId);
+    if (state.closed) return;
+
+    // Subscribe before reading history: whatever is published from here on is
+    // either in what we read or waits in `pending` — nothing falls between.
+    let cursor = state.rooms.get(roomId);
+    if (rejoin && cursor) {
+      cursor.replaying = true;
+    } else {
+      cursor = new RoomCursor();
+      state.rooms.set(roomId, cursor);
+      await this.subscribe(state, roomId);
+    }
+
+    let history: MessageRecord[];
+    let truncated = false;
+    if (since !== undefined) {
+      // A cursor past the room's end (a stale or made-up one) counts from the end.
+      const from = Math.min(since, room.lastSeq);
+      history = await this.store.messagesAfter(roomId, from, this.options.maxReplayMessages + 1);
+      if (history.length > this.options.maxReplayMessages) {
+        truncated = true;
+        history = (await this.store.messagesBefore(roomId, undefined, JOIN_HISTORY)).reverse();
+      }
+      cursor.delivered = history.length > 0 ? history[history.length - 1]!.seq : from;
+    } else {
+      history = (await this.store.messagesBefore(roomId, undefined, JOIN_HISTORY)).reverse();
+      cursor.delivered = history.length > 0 ? history[history.length - 1]!.seq : 0;
+    }
+    const members = await this.store.listMembers(roomId);
+    if (state.closed || state.rooms.get(roomId) !== cursor) return;
+
+    const joined: ServerMessage = {
+      type: 'joined',
+      room: roomId,
+      title: room.title,
+      topic: room.topic,
+      members: members.map((m) => ({ username: m.username, online: this.isOnline(roomId, m.userId) })),
+      history: history.map(toChatMessage),
+      lastSeq: cursor.delivered,
+    };
+    if (truncated) joined.truncated = true;
+    if (ref !== undefined) joined.ref = ref;
+    state.reply(joined);
+    await this.catchUp(state, roomId, cursor);
+  }
+
+  /** Delivers what queued up while `cursor` was replaying, filling gaps from the store. */
+  private async catchUp(state: PeerState, roomId: string, cursor: RoomCursor): Promise<void> {
+    for (;;) {
+      const next = cursor.pending.shift();
+      if (!next) break;
+      if (next.seq <= cursor.delivered) continue;
+      if (next.seq > cursor.delivered + 1) {
+        const missing = await this.store.messagesAfter(roomId, cursor.delivered, next.seq - cursor.delivered - 1);
+        if (state.closed || state.rooms.get(roomId) !== cursor) return;
+        for (const m of missing) {
+          if (m.seq <= cursor.delivered) continue;
+          state.peer.send(this.messageEvent(roomId, m));
+          cursor.delivered = m.seq;
+        }
+      }
+      if (next.seq === cursor.delivered + 1) {
+        state.peer.send(next.event);
+        cursor.delivered = next.seq;
+      }
+    }
+    cursor.replaying = false;
+  }
+
+  private async leave(state: PeerState, roomId: string, ref: Ref): Promise<void> {
+    this.joined(state, roomId);
+    await this.unsubscribe(state, roomId);
+    await this.store.removeMember(roomId, state.peer.user.id);
+    state.reply(ref === undefined ? { type: 'left', room: roomId } : { type: 'left', room: roomId, ref });
+  }
+
+  private send(state: PeerState, roomId: string, text: string, clientMsgId: string, ref: Ref): void {
+    this.joined(state, roomId);
+    this.checkText(text);
+    this.takeSend(state);
+    const peer = state.peer;
+    this.writer.write({ roomId, authorId: peer.user.id, text, clientMsgId, ts: Date.now() }, (result) => {
+      if (result instanceof Error) {
+        state.error('internal', 'the message could not be stored', ref, roomId);
+        return;
+      }
+      if (result.status === 'room_gone') {
+        state.error('not_found', `no room ${roomId}`, ref, roomId);
+        return;
+      }
+      if (result.status === 'duplicate') {
+        // Sent before (a retry after a reconnect): answer with what was stored.
+        state.reply({ type: 'message', room: result.message.roomId, ...toChatMessage(result.message), ...(ref === undefined ? {} : { ref }) });
+        return;
+      }
+      void this.broker.publish({
+        kind: 'message',
+        room: roomId,
+        message: result.message,
+        ...(ref === undefined ? {} : { replyTo: { connectionId: peer.connectionId, ref } }),
+      });
+    });
+  }
+
+  private async history(state: PeerState, roomId: string, before: number | undefined, limit: number, ref: Ref): Promise<void> {
+    await this.visibleRoom(state, roomId);
+    const messages = await this.store.messagesBefore(roomId, before, limit);
+    const reply: ServerMessage = { type: 'history', room: roomId, messages: messages.map(toChatMessage) };
+    if (ref !== undefined) reply.ref = ref;
+    state.reply(reply);
+  }
+
+  private typing(state: PeerState, roomId: string): void {
+    this.joined(state, roomId);
+    const now = Date.now();
+    const last = state.typingAt.get(roomId) ?? 0;
+    // Coalesced: a client may report every keystroke; others hear of it every couple of seconds.
+    if (now - last < this.typingIntervalMs) return;
+    state.typingAt.set(roomId, now);
+    const { id, username } = state.peer.user;
+    void this.broker.publish({ kind: 'typing', room: roomId, userId: id, user: username });
+  }
+
+  private async ownMessage(state: PeerState, roomId: string, id: number): Promise<MessageRecord> {
+    this.joined(state, roomId);
+    const message = await this.store.getMessage(roomId, id);
+    if (!message || message.deletedAt !== null) throw new ChatError('not_found', `no message ${id} in ${roomId}`);
+    if (message.authorId !== state.peer.user.id) throw new ChatError('forbidden', 'only the author may change a message');
+    return message;
+  }
+
+  private async edit(state: PeerState, roomId: string, id: number, text: string, ref: Ref): Promise<void> {
+    this.checkText(text);
+    await this.ownMessage(state, roomId, id);
+    this.takeSend(state);
+    const updated = await this.store.editMessage(roomId, id, text, Date.now());
+    if (!updated) throw new ChatError('not_found', `no message ${id} in ${roomId}`);
+    await this.publishUpdate(state, updated, ref);
+  }
+
+  private async remove(state: PeerState, roomId: string, id: number, ref: Ref): Promise<void> {
+    await this.ownMessage(state, roomId, id);
+    this.takeSend(state);
+    const updated = await this.store.deleteMessage(roomId, id, Date.now());
+    if (!updated) throw new ChatError('not_found', `no message ${id} in ${roomId}`);
+    await this.publishUpdate(state, updated, ref);
+  }
+
+  private async publishUpdate(state: PeerState, message: MessageRecord, ref: Ref): Promise<void> {
+    await this.broker.publish({
+      kind: 'message_updated',
+      room: message.roomId,
+      message,
+      ...(ref === undefined ? {} : { replyTo: { connectionId: state.peer.connectionId, ref } }),
+    });
+  }
+
+  private async read(state: PeerState, roomId: string, seq: number, ref: Ref): Promise<void> {
+    this.joined(state, roomId);
+    const stored = await this.store.setReadCursor(roomId, state.peer.user.id, seq);
+    state.reply(ref === undefined ? { type: 'read', room: roomId, seq: stored } : { type: 'read', room: roomId, seq: stored, ref });
+  }
+
+  // ---- subscriptions and presence --------------------------------------------
+
+  private async subscribe(state: PeerState, roomId: string): Promise<void> {
+    let peers = this.local.get(roomId);
+    if (!peers) {
+      peers = new Set();
+      this.local.set(roomId, peers);
+      await this.broker.subscribe(roomId);
+    }
+    peers.add(state);
+    let users = this.online.get(roomId);
+    if (!users) {
+      users = new Map();
+      this.online.set(roomId, users);
+    }
+    const { id, username } = state.peer.user;
+    const count = (users.get(id) ?? 0) + 1;
+    users.set(id, count);
+    if (count === 1) await this.broker.publish({ kind: 'presence', room: roomId, userId: id, user: username, state: 'online' });
+  }
+
+  private async unsubscribe(state: PeerState, roomId: string): Promise<void> {
+    if (!state.rooms.delete(roomId)) return;
+    state.typingAt.delete(roomId);
+    const peers = this.local.get(roomId);
+    if (peers) {
+      peers.delete(state);
+      if (peers.size === 0) {
+        this.local.delete(roomId);
+        await this.broker.unsubscribe(roomId);
+      }
+    }
+    const users = this.online.get(roomId);
+    const { id, username } = state.peer.user;
+    const count = (users?.get(id) ?? 1) - 1;
+    if (users) {
+      if (count <= 0) users.delete(id);
+      else users.set(id, count);
+      if (users.size === 0) this.online.delete(roomId);
+    }
+    if (count <= 0) await this.broker.publish({ kind: 'presence', room: roomId, userId: id, user: username, state: 'offline' });
+  }
+
+  private disconnect(state: PeerState): void {
+    if (state.closed && state.rooms.size === 0) return;
+    state.closed = true;
+    state.inbox.length = 0;
+    for (const roomId of [...state.rooms.keys()]) void this.unsubscribe(state, roomId).catch(() => {});
+  }
+
+  // ---- outbound fan-out ------------------------------------------------------
+
+  private messageEvent(roomId: string, m: MessageRecord, ref?: Ref): OutgoingEvent {
+    const event: ServerMessage = { type: 'message', room: roomId, ...toChatMessage(m) };
+    if (ref !== undefined) event.ref = ref;
+    return OutgoingEvent.of(event);
+  }
+
+  private onRoomEvent(event: RoomEvent): void {
+    const peers = this.local.get(event.room);
+    if (!peers) return;
+    switch (event.kind) {
+      case 'message': {
+        // Encoded once for all; only the sender's copy differs (it carries `ref`).
+        const shared = this.messageEvent(event.room, event.message);
+        const seq = event.message.seq;
+        for (const state of peers) {
+          const cursor = state.rooms.get(event.room);
+          if (!cursor) continue;
+          const own = event.replyTo && event.replyTo.connectionId === state.peer.connectionId;
+          const out = own ? this.messageEvent(event.room, event.message, event.replyTo!.ref) : shared;
+          if (cursor.replaying) {
+            cursor.pending.push({ seq, event: out });
+          } else if (seq === cursor.delivered + 1) {
+            cursor.delivered = seq;
+            state.peer.send(out);
+          } else if (seq > cursor.delivered + 1) {
+            // A gap (another node's message not seen yet): fill it from the store, in order.
+            cursor.replaying = true;
+            cursor.pending.push({ seq, event: out });
+            void this.catchUp(state, event.room, cursor).catch(() => state.peer.close(1011, 'delivery failed'));
+          }
+        }
+        return;
+      }
+      case 'message_updated': {
+        const body = { type: 'message_updated' as const, room: event.room, ...toChatMessage(event.message) };
+        const shared = OutgoingEvent.of(body);
+        for (const state of peers) {
+          const own = event.replyTo && event.replyTo.connectionId === state.peer.connectionId;
+          state.peer.send(own ? OutgoingEvent.of({ ...body, ref: event.replyTo!.ref }) : shared);
+        }
+        return;
+      }
+      case 'typing': {
+        const out = OutgoingEvent.of({ type: 'typing', room: event.room, user: event.user });
+        for (const state of peers) if (state.peer.user.id !== event.userId) state.peer.send(out);
+        return;
+      }
+      case 'presence': {
+        const out = OutgoingEvent.of({ type: 'presence', room: event.room, user: event.user, state: event.state });
+        for (const state of peers) if (state.peer.user.id !== event.userId) state.peer.send(out);
+        return;
+      }
+      case 'room_updated': {
+        const out = OutgoingEvent.of({
+          type: 'room',
+          room: event.room,
+          event: 'updated',
+          title: event.title,
+          topic: event.topic,
+          private: event.private,
+          archived: event.archived,
+        });
+        for (const state of peers) state.peer.send(out);
+        return;
+      }
+      case 'room_deleted': {
+        const out = OutgoingEvent.of({ type: 'room', room: event.room, event: 'deleted' });
+        for (const state of [...peers]) {
+          state.peer.send(out);
+          void this.unsubscribe(state, event.room).catch(() => {});
+        }
+        return;
+      }
+      case 'member_removed': {
+        const out = OutgoingEvent.of({ type: 'room', room: event.room, event: event.reason });
+        for (const state of [...peers]) {
+          if (state.peer.user.id !== event.userId) continue;
+          state.peer.send(out);
+          void this.unsubscribe(state, event.room).catch(() => {});
+        }
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import type { MessageRecord } from '../storage/store.js';
+
+/**
+ * What nodes tell each other about a room. The in-process broker hands these
+ * straight to the local hub; a networked broker carries them between nodes.
+ */
+/** The connection that asked for an event gets its copy with the request's `ref`. */
+export interface ReplyTo {
+  connectionId: string;
+  ref: string | number;
+}
+
+export type RoomEvent =
+  | { kind: 'message'; room: string; message: MessageRecord; replyTo?: ReplyTo }
+  | { kind: 'message_updated'; room: string; message: MessageRecord; replyTo?: ReplyTo }
+  | { kind: 'typing'; room: string; userId: number; user: string }
+  | { kind: 'presence'; room: string; userId: number; user: string; state: 'online' | 'offline' }
+  | {
+      kind: 'room_updated';
+      room: string;
+      title: string;
+      topic: string;
+      private: boolean;
+      archived: boolean;
+    }
+  | { kind: 'room_deleted'; room: string }
+  | { kind: 'member_removed'; room: string; userId: number; reason: 'kicked' | 'banned' };
+
+export type RoomEventHandler = (event: RoomEvent) => void;
+
+/**
+ * Fan-out between server nodes. Implementations: `InProcessBroker` (one node,
+ * the default); a Redis one for several nodes.
+ */
+export interface Broker {
+  /** Where events for subscribed rooms are delivered. */
+  setHandler(handler: RoomEventHandler): void;
+  /** Starts receiving a room's events on this node (the first local member joined). */
+  subscribe(room: string): void | Promise<void>;
+  /** Stops receiving them (the last local member left). */
+  unsubscribe(room: string): void | Promise<void>;
+  publish(event: RoomEvent): void | Promise<void>;
+  close(): void | Promise<void>;
+}
+
+/** One node: an event is delivered to the local hub synchronously, in publish order. */
+export class InProcessBroker implements Broker {
+  private handler: RoomEventHandler = () => {};
+  setHandler(handler: RoomEventHandler): void {
+    this.handler = handler;
+  }
+  subscribe(): void {}
+  unsubscribe(): void {}
+  publish(event: RoomEvent): void {
+    this.handler(event);
+  }
+  close(): void {}
+}

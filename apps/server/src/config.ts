@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes' || v === 'on');
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const optional = (s: string | undefined) => (s === undefined || s.trim() === '' ? undefined : s.trim());
+
+/**
+ * Every setting, read from the environment and validated at start-up: a bad
+ * value stops the server with a message naming the variable. Each is
+ * documented in the README ("Configuration").
+ */
+const Env = z.object({
+  PORT: int(0, 65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_PATH: z.string().min(1).default('./data/chat.db'),
+  ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Comma-separated origins; default: the server's own origin. */
+  ALLOWED_ORIGINS: z.string().optional(),
+  MAX_MESSAGE_BYTES: int(1, 1024 * 1024).default(4096),
+  ALLOW_GUESTS: bool.default(true),
+  WS_COMPRESSION: bool.default(false),
+  /** Bytes queued for one connection before it is cut off as a slow reader (close 1013). */
+  WS_MAX_BUFFERED_BYTES: int(1024).default(1024 * 1024),
+  /** Heartbeat period: a silent peer is pinged, then dropped after another period. */
+  WS_IDLE_TIMEOUT_MS: int(0).default(30_000),
+  WS_HANDSHAKE_TIMEOUT_MS: int(100).default(10_000),
+  /** Sends allowed per second per connection (token bucket, with a burst of twice this). */
+  RATE_MESSAGES_PER_SECOND: int(1).default(20),
+  RATE_JOINS_PER_MINUTE: int(1).default(60),
+  RATE_LOGINS_PER_MINUTE: int(1).default(10),
+  MAX_CONNECTIONS: int(1).default(10_000),
+  MAX_CONNECTIONS_PER_USER: int(1).default(20),
+  MAX_ROOMS_PER_CONNECTION: int(1).default(100),
+  /** How far back a `join` with `since` is replayed before the client is told to reload instead. */
+  MAX_REPLAY_MESSAGES: int(1).default(1000),
+  /** SQLite `synchronous`: FULL survives power loss, NORMAL only process crashes. */
+  DB_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  SESSION_TTL_DAYS: int(1).default(30),
+});
+
+export type Config = ReturnType<typeof loadConfig>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
+  const raw: Record<string, string | undefined> = {};
+  for (const key of Object.keys(Env.shape)) raw[key] = optional(env[key]);
+  const parsed = Env.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  const ownOrigin = `http://${c.HOST.includes(':') ? `[${c.HOST}]` : c.HOST}:${c.PORT}`;
+  return {
+    port: c.PORT,
+    host: c.HOST,
+    databasePath: c.DATABASE_PATH,
+    adminToken: c.ADMIN_TOKEN,
+    logLevel: c.LOG_LEVEL,
+    /** undefined: only the server's own origin (computed once the port is known). */
+    allowedOrigins: c.ALLOWED_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
+    defaultOrigin: ownOrigin,
+    maxMessageBytes: c.MAX_MESSAGE_BYTES,
+    allowGuests: c.ALLOW_GUESTS,
+    wsCompression: c.WS_COMPRESSION,
+    wsMaxBufferedBytes: c.WS_MAX_BUFFERED_BYTES,
+    wsIdleTimeoutMs: c.WS_IDLE_TIMEOUT_MS,
+    wsHandshakeTimeoutMs: c.WS_HANDSHAKE_TIMEOUT_MS,
+    rateMessagesPerSecond: c.RATE_MESSAGES_PER_SECOND,
+    rateJoinsPerMinute: c.RATE_JOINS_PER_MINUTE,
+    rateLoginsPerMinute: c.RATE_LOGINS_PER_MINUTE,
+    maxConnections: c.MAX_CONNECTIONS,
+    maxConnectionsPerUser: c.MAX_CONNECTIONS_PER_USER,
+    maxRoomsPerConnection: c.MAX_ROOMS_PER_CONNECTION,
+    maxReplayMessages: c.MAX_REPLAY_MESSAGES,
+    dbSynchronous: c.DB_SYNCHRONOUS,
+    sessionTtlMs: c.SESSION_TTL_DAYS * 24 * 60 * 60 * 1000,
+  };
+}

@@ -1,0 +1,44 @@
+import cookie from '@fastify/cookie';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { createAuthService } from '../auth/auth-service.js';
+import { safeEqual } from '../auth/tokens.js';
+import { ChatError } from '../chat/chat-error.js';
+
+export const SESSION_COOKIE = 'session';
+
+/** The session token of a request: the `session` cookie or `Authorization: Bearer`. */
+export function tokenFrom(headers: { authorization?: string | undefined }, cookies: Record<string, string | undefined>): string | undefined {
+  const auth = headers.authorization;
+  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim();
+  return cookies[SESSION_COOKIE];
+}
+
+/** Accounts and sessions, and the pre-handlers that guard routes. */
+export const authPlugin = fp(
+  async (app: FastifyInstance) => {
+    await app.register(cookie);
+    app.decorate('auth', createAuthService(app.store, app.config));
+    app.decorateRequest('user', undefined);
+    app.decorateRequest('sessionToken', undefined);
+  },
+  { name: 'auth', dependencies: ['storage'] },
+);
+
+/** Pre-handler: 401 unless the request carries a valid session. */
+export async function requireUser(request: FastifyRequest): Promise<void> {
+  const token = tokenFrom(request.headers, request.cookies);
+  const user = await request.server.auth.authenticate(token);
+  if (!user) throw new ChatError('unauthorized', 'sign in first (session cookie or Bearer token)');
+  request.user = user;
+  request.sessionToken = token;
+}
+
+/** Pre-handler for /api/admin: the ADMIN_TOKEN as a Bearer token; 503 while none is configured. */
+export async function requireAdmin(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  const expected = request.server.config.adminToken;
+  if (!expected) throw new ChatError('admin_disabled', 'the admin API is disabled: set ADMIN_TOKEN');
+  const auth = request.headers.authorization;
+  const given = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : '';
+  if (!safeEqual(given, expected)) throw new ChatError('unauthorized', 'the admin token is missing or wrong');
+}

@@ -1,0 +1,193 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  CloseCode,
+  Opcode,
+  ReadyState,
+  acceptUpgrade,
+  encodeFrameBuffer,
+  limitHandshakeTime,
+  rejectUpgrade,
+  type WebSocketConnection,
+} from '@chat/protocol';
+import { CHAT_SUBPROTOCOL } from '@chat/schema';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { randomUUID } from 'node:crypto';
+import type { AuthUser } from '../auth/auth-service.js';
+import { OutgoingEvent, type ChatPeer } from '../chat/peer.js';
+import { tokenFrom } from './auth.js';
+
+/** Room for the JSON envelope around a chat text of MAX_MESSAGE_BYTES. */
+const ENVELOPE_BYTES = 4096;
+
+function parseCookies(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!header) return out;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const name = part.slice(0, eq).trim();
+    try {
+      out[name] = decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      // A malformed cookie is ignored, like a missing one.
+    }
+  }
+  return out;
+}
+
+/** A chat client on a WebSocket: what the domain sends reaches the socket here. */
+class WebSocketPeer implements ChatPeer {
+  constructor(
+    readonly connectionId: string,
+    readonly user: AuthUser,
+    private readonly connection: WebSocketConnection,
+    private readonly maxBuffered: number,
+    private readonly shareFrames: boolean,
+  ) {}
+
+  send(event: OutgoingEvent): void {
+    const c = this.connection;
+    if (c.readyState !== ReadyState.Open) return;
+    // A reader that cannot keep up is cut off (it can resume with `since`):
+    // its backlog must not grow the server's memory.
+    if (c.bufferedAmount > this.maxBuffered) {
+      c.close(CloseCode.TryAgainLater, 'too slow: the send buffer is full');
+      return;
+    }
+    if (this.shareFrames) {
+      // One frame for every recipient of a broadcast.
+      const frame = (event.wire ??= encodeFrameBuffer(Opcode.Text, Buffer.from(event.json))) as Buffer;
+      c.sendFrame(frame);
+    } else {
+      c.send(event.json);
+    }
+  }
+
+  close(code: number, reason: string): void {
+    this.connection.close(code, reason);
+  }
+}
+
+/**
+ * GET /ws: the WebSocket endpoint. Fastify owns HTTP; upgrade requests are
+ * checked here (path, Origin, session, connection caps) and handed to
+ * @chat/protocol, then to the chat domain.
+ */
+export const realtimePlugin = fp(
+  async (app: FastifyInstance) => {
+    const c = app.config;
+    const connections = new Set<WebSocketConnection>();
+    const perUser = new Map<number, number>();
+    let nextId = 0;
+    const nodeId = randomUUID().slice(0, 8);
+    const log = app.log.child({ component: 'ws' });
+
+    const originAllowed = (origin: string | undefined, host: string | undefined): boolean => {
+      // Non-browser clients send no Origin; cross-site WebSocket hijacking needs a browser, which always does.
+      if (origin === undefined) return true;
+      if (c.allowedOrigins) return c.allowedOrigins.includes(origin) || c.allowedOrigins.includes('*');
+      return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
+    };
+
+    const refuse = (socket: Duplex, status: number, reason: string, request: IncomingMessage) => {
+      log.info({ status, reason, ip: request.socket.remoteAddress }, 'ws handshake refused');
+      rejectUpgrade(socket, status, reason);
+    };
+
+    const onUpgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => socket.destroy());
+      const path = (request.url ?? '/').split('?')[0];
+      if (path !== '/ws') return refuse(socket, 404, 'no WebSocket endpoint here; use /ws', request);
+      if (!originAllowed(request.headers.origin, request.headers.host)) {
+        return refuse(socket, 403, 'this Origin is not allowed', request);
+      }
+      if (connections.size >= c.maxConnections) return refuse(socket, 503, 'the server is at its connection limit', request);
+      const token = tokenFrom(request.headers, parseCookies(request.headers.cookie));
+      let user: AuthUser | undefined;
+      try {
+        user = await app.auth.authenticate(token);
+      } catch (err) {
+        log.error({ err }, 'session lookup failed');
+        return refuse(socket, 500, 'internal error', request);
+      }
+      if (!user) return refuse(socket, 401, 'sign in first (session cookie or Bearer token)', request);
+      if ((perUser.get(user.id) ?? 0) >= c.maxConnectionsPerUser) {
+        return refuse(socket, 429, 'too many connections for this user', request);
+      }
+      if (socket.destroyed) return;
+
+      const connection = acceptUpgrade(request, socket, head, {
+        protocols: [CHAT_SUBPROTOCOL],
+        perMessageDeflate: c.wsCompression,
+        maxPayload: c.maxMessageBytes * 6 + ENVELOPE_BYTES,
+        idleTimeoutMs: c.wsIdleTimeoutMs,
+        // Origin was checked above, with the server's own rules.
+      });
+      if (!connection) return;
+
+      const connectionId = `${nodeId}-${++nextId}`;
+      const opened = Date.now();
+      const ip = request.socket.remoteAddress;
+      connections.add(connection);
+      perUser.set(user.id, (perUser.get(user.id) ?? 0) + 1);
+      const peer = new WebSocketPeer(connectionId, user, connection, c.wsMaxBufferedBytes, !c.wsCompression);
+      const chat = app.chat.connect(peer);
+      log.info({ conn: connectionId, user: user.username, ip }, 'ws open');
+
+      connection.on('message', (data, isBinary) => {
+        if (isBinary) {
+          peer.send(OutgoingEvent.of({ type: 'error', code: 'invalid_message', message: 'messages are JSON text frames' }));
+          return;
+        }
+        chat.receive(data.toString('utf8'));
+      });
+      connection.on('error', () => {}); // the close event reports it
+      connection.on('close', (code, reason) => {
+        connections.delete(connection);
+        const left = (perUser.get(user.id) ?? 1) - 1;
+        if (left <= 0) perUser.delete(user.id);
+        else perUser.set(user.id, left);
+        chat.disconnect();
+        log.info({ conn: connectionId, user: user.username, code, reason, ms: Date.now() - opened }, 'ws close');
+      });
+    };
+
+    app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      onUpgrade(request, socket, head).catch((err) => {
+        log.error({ err }, 'upgrade failed');
+        socket.destroy();
+      });
+    });
+    limitHandshakeTime(app.server, c.wsHandshakeTimeoutMs);
+
+    // Graceful shutdown: tell every client we are going away (1001), give them
+    // a moment to close, then drop whoever is left.
+    app.addHook('preClose', async () => {
+      if (connections.size === 0) return;
+      log.info({ connections: connections.size }, 'closing WebSocket connections');
+      const closed = [...connections].map(
+        (conn) =>
+          new Promise<void>((resolve) => {
+            if (conn.readyState === ReadyState.Closed) return resolve();
+            conn.once('close', () => resolve());
+            conn.close(CloseCode.GoingAway, 'server shutting down');
+          }),
+      );
+      const timer = new Promise<void>((resolve) => setTimeout(resolve, 3000).unref());
+      await Promise.race([Promise.all(closed), timer]);
+      for (const conn of connections) conn.terminate();
+    });
+
+    app.decorate('wsConnections', () => connections.size);
+  },
+  { name: 'realtime', dependencies: ['auth', 'chat'] },
+);
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Open WebSocket connections on this node. */
+    wsConnections(): number;
+  }
+}

@@ -1,0 +1,105 @@
+import type { Database } from 'better-sqlite3';
+import type { AppendResult, MessageRecord, NewMessage } from '../store.js';
+
+interface MessageRow {
+  id: number;
+  room_id: string;
+  seq: number;
+  author_id: number;
+  author: string;
+  text: string;
+  client_msg_id: string;
+  created_at: number;
+  edited_at: number | null;
+  deleted_at: number | null;
+}
+
+const COLUMNS = `m.id, m.room_id, m.seq, m.author_id, (SELECT username FROM users WHERE id = m.author_id) AS author,
+  m.text, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at`;
+
+const toMessage = (row: MessageRow): MessageRecord => ({
+  id: row.id,
+  roomId: row.room_id,
+  seq: row.seq,
+  authorId: row.author_id,
+  author: row.author,
+  text: row.text,
+  clientMsgId: row.client_msg_id,
+  ts: row.created_at,
+  editedAt: row.edited_at,
+  deletedAt: row.deleted_at,
+});
+
+export function createMessagesRepository(db: Database) {
+  const byClientId = db.prepare<[number, string], MessageRow>(
+    `SELECT ${COLUMNS} FROM messages m WHERE m.author_id = ? AND m.client_msg_id = ?`,
+  );
+  // The room's counter is bumped in the same transaction as the insert: seq is gapless.
+  const nextSeq = db.prepare<[string], { last_seq: number }>(
+    'UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq',
+  );
+  const insert = db.prepare<[string, number, number, string, string, number], MessageRow>(
+    `INSERT INTO messages (room_id, seq, author_id, text, client_msg_id, created_at) VALUES (?, ?, ?, ?, ?, ?)
+     RETURNING id, room_id, seq, author_id, '' AS author, text, client_msg_id, created_at, edited_at, deleted_at`,
+  );
+  const byId = db.prepare<[string, number], MessageRow>(`SELECT ${COLUMNS} FROM messages m WHERE m.room_id = ? AND m.id = ?`);
+  const after = db.prepare<[string, number, number], MessageRow>(
+    `SELECT ${COLUMNS} FROM messages m WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?`,
+  );
+  const before = db.prepare<[string, number, number], MessageRow>(
+    `SELECT ${COLUMNS} FROM messages m WHERE m.room_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?`,
+  );
+  const edit = db.prepare<[string, number, string, number], MessageRow>(
+    `UPDATE messages SET text = ?, edited_at = ? WHERE room_id = ? AND id = ? AND deleted_at IS NULL RETURNING id`,
+  );
+  const remove = db.prepare(`UPDATE messages SET text = '', deleted_at = ? WHERE room_id = ? AND id = ? AND deleted_at IS NULL`);
+  const usernames = new Map<number, string>();
+  const usernameOf = db.prepare<[number], { username: string }>('SELECT username FROM users WHERE id = ?');
+  const authorName = (id: number) => {
+    let name = usernames.get(id);
+    if (name === undefined) {
+      name = usernameOf.get(id)?.username ?? '';
+      // Usernames never change, so a small cache saves a lookup per stored message.
+      if (usernames.size > 10_000) usernames.clear();
+      usernames.set(id, name);
+    }
+    return name;
+  };
+
+  /** One transaction for the whole batch: one commit (and one fsync) however many messages. */
+  const appendBatch = db.transaction((batch: NewMessage[]): AppendResult[] =>
+    batch.map((m): AppendResult => {
+      const existing = byClientId.get(m.authorId, m.clientMsgId);
+      if (existing) return { status: 'duplicate', message: toMessage(existing) };
+      const counter = nextSeq.get(m.roomId);
+      if (!counter) return { status: 'room_gone' };
+      const row = insert.get(m.roomId, counter.last_seq, m.authorId, m.text, m.clientMsgId, m.ts)!;
+      row.author = authorName(m.authorId);
+      return { status: 'stored', message: toMessage(row) };
+    }),
+  );
+
+  return {
+    append(batch: NewMessage[]): AppendResult[] {
+      return appendBatch.immediate(batch);
+    },
+    get(roomId: string, id: number): MessageRecord | undefined {
+      const row = byId.get(roomId, id);
+      return row && toMessage(row);
+    },
+    after(roomId: string, since: number, limit: number): MessageRecord[] {
+      return after.all(roomId, since, limit).map(toMessage);
+    },
+    before(roomId: string, beforeSeq: number | undefined, limit: number): MessageRecord[] {
+      return before.all(roomId, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit).map(toMessage);
+    },
+    edit(roomId: string, id: number, text: string, at: number): MessageRecord | undefined {
+      const changed = edit.get(text, at, roomId, id);
+      return changed ? this.get(roomId, id) : undefined;
+    },
+    remove(roomId: string, id: number, at: number): MessageRecord | undefined {
+      const changed = remove.run(at, roomId, id).changes > 0;
+      return changed ? this.get(roomId, id) : undefined;
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { ChatStore } from '../store.js';
+import { createMessagesRepository } from './messages-repository.js';
+import { migrate } from './migrations.js';
+import { createRoomsRepository } from './rooms-repository.js';
+import { createSessionsRepository, createUsersRepository } from './users-repository.js';
+
+export interface SqliteStoreOptions {
+  /** FULL: a commit survives power loss; NORMAL: it survives a process crash (WAL). Default FULL. */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+/**
+ * Opens (creating folder and file if needed) and migrates the SQLite database,
+ * and returns the chat store over it. better-sqlite3 is synchronous: every
+ * statement is prepared once here and runs without a round trip.
+ */
+export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): ChatStore & { readonly db: Database.Database } {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new Database(file);
+  // WAL: readers never block the writer, and a commit is one append to the log.
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+
+  const users = createUsersRepository(db);
+  const sessions = createSessionsRepository(db);
+  const rooms = createRoomsRepository(db);
+  const messages = createMessagesRepository(db);
+  sessions.purgeExpired(Date.now());
+  const health = db.prepare('SELECT 1 AS ok');
+
+  return {
+    db,
+    createUser: users.create,
+    findUserByName: users.findByName,
+    createSession: sessions.create,
+    findSessionUser: sessions.findUser,
+    deleteSession: sessions.remove,
+    createRoom: rooms.create,
+    getRoom: rooms.get,
+    listRooms: rooms.list,
+    listRoomsForUser: rooms.listForUser,
+    updateRoom: rooms.update,
+    deleteRoom: rooms.remove,
+    addMember: rooms.addMember,
+    removeMember: rooms.removeMember,
+    isMember: rooms.isMember,
+    listMembers: rooms.members,
+    setReadCursor: rooms.setReadCursor,
+    addBan: rooms.addBan,
+    removeBan: rooms.removeBan,
+    isBanned: rooms.isBanned,
+    appendMessages: messages.append,
+    getMessage: messages.get,
+    messagesAfter: messages.after,
+    messagesBefore: messages.before,
+    editMessage: (roomId, id, text, at) => messages.edit(roomId, id, text, at),
+    deleteMessage: (roomId, id, at) => messages.remove(roomId, id, at),
+    ping: () => (health.get() as { ok: number } | undefined)?.ok === 1,
+    close: () => {
+      if (db.open) db.close();
+    },
+  };
+}

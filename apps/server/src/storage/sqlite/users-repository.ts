@@ -1,0 +1,66 @@
+import type { Database } from 'better-sqlite3';
+import { ConflictError, type UserRecord } from '../store.js';
+
+interface UserRow {
+  id: number;
+  username: string;
+  guest: number;
+  password_hash: string | null;
+  created_at: number;
+}
+
+const toUser = (row: UserRow): UserRecord => ({
+  id: row.id,
+  username: row.username,
+  guest: row.guest === 1,
+  passwordHash: row.password_hash,
+  createdAt: row.created_at,
+});
+
+export function createUsersRepository(db: Database) {
+  const insert = db.prepare<[string, string, string | null, number, number], UserRow>(
+    `INSERT INTO users (username, username_key, password_hash, guest, created_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (username_key) DO NOTHING
+     RETURNING id, username, guest, password_hash, created_at`,
+  );
+  const byKey = db.prepare<[string], UserRow>(
+    'SELECT id, username, guest, password_hash, created_at FROM users WHERE username_key = ?',
+  );
+  return {
+    create(username: string, passwordHash: string | null, guest: boolean): UserRecord {
+      const row = insert.get(username, username.toLowerCase(), passwordHash, guest ? 1 : 0, Date.now());
+      if (!row) throw new ConflictError(`the username ${username} is taken`);
+      return toUser(row);
+    },
+    findByName(username: string): UserRecord | undefined {
+      const row = byKey.get(username.toLowerCase());
+      return row && toUser(row);
+    },
+  };
+}
+
+export function createSessionsRepository(db: Database) {
+  const insert = db.prepare('INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)');
+  const find = db.prepare<[string, number], UserRow>(
+    `SELECT u.id, u.username, u.guest, u.password_hash, u.created_at
+       FROM sessions s JOIN users u ON u.id = s.user_id
+      WHERE s.token_hash = ? AND s.expires_at > ?`,
+  );
+  const remove = db.prepare('DELETE FROM sessions WHERE token_hash = ?');
+  const purge = db.prepare('DELETE FROM sessions WHERE expires_at <= ?');
+  return {
+    create(tokenHash: string, userId: number, expiresAt: number): void {
+      insert.run(tokenHash, userId, Date.now(), expiresAt);
+    },
+    findUser(tokenHash: string, now: number): UserRecord | undefined {
+      const row = find.get(tokenHash, now);
+      return row && toUser(row);
+    },
+    remove(tokenHash: string): void {
+      remove.run(tokenHash);
+    },
+    purgeExpired(now: number): number {
+      return purge.run(now).changes;
+    },
+  };
+}

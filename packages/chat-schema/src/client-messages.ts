@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { ClientMsgId, RoomId, Seq } from './common.js';
+
+/** Every client message may carry `ref`, echoed in the direct reply. */
+const Ref = z.union([z.string().max(64), z.number()]).optional();
+
+export const JoinMessage = z.object({ type: z.literal('join'), room: RoomId, since: Seq.optional(), ref: Ref });
+export const LeaveMessage = z.object({ type: z.literal('leave'), room: RoomId, ref: Ref });
+export const SendMessage = z.object({
+  type: z.literal('send'),
+  room: RoomId,
+  // The byte limit (MAX_MESSAGE_BYTES) is the server's to set; this only bounds the schema.
+  text: z.string().min(1),
+  clientMsgId: ClientMsgId,
+  ref: Ref,
+});
+export const HistoryRequest = z.object({
+  type: z.literal('history'),
+  room: RoomId,
+  before: Seq.optional(),
+  limit: z.number().int().min(1).max(100).optional(),
+  ref: Ref,
+});
+export const TypingMessage = z.object({ type: z.literal('typing'), room: RoomId, ref: Ref });
+export const EditMessage = z.object({
+  type: z.literal('edit'),
+  room: RoomId,
+  id: z.number().int(),
+  text: z.string().min(1),
+  ref: Ref,
+});
+export const DeleteMessage = z.object({ type: z.literal('delete'), room: RoomId, id: z.number().int(), ref: Ref });
+export const ReadMessage = z.object({ type: z.literal('read'), room: RoomId, seq: Seq, ref: Ref });
+
+export const ClientMessage = z.discriminatedUnion('type', [
+  JoinMessage,
+  LeaveMessage,
+  SendMessage,
+  HistoryRequest,
+  TypingMessage,
+  EditMessage,
+  DeleteMessage,
+  ReadMessage,
+]);
+export type ClientMessage = z.infer<typeof ClientMessage>;
+export type ClientMessageType = ClientMessage['type'];

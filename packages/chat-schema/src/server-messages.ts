@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { ChatMessage, ErrorCode, Member, Seq } from './common.js';
+
+const Ref = z.union([z.string(), z.number()]).optional();
+
+export const JoinedEvent = z.object({
+  type: z.literal('joined'),
+  room: z.string(),
+  title: z.string(),
+  topic: z.string(),
+  members: z.array(Member),
+  history: z.array(ChatMessage),
+  lastSeq: Seq,
+  /** True when `since` was further back than the server replays: reload history instead. */
+  truncated: z.boolean().optional(),
+  ref: Ref,
+});
+export const LeftEvent = z.object({ type: z.literal('left'), room: z.string(), ref: Ref });
+export const MessageEvent = ChatMessage.extend({ type: z.literal('message'), room: z.string(), ref: Ref });
+export const MessageUpdatedEvent = ChatMessage.extend({ type: z.literal('message_updated'), room: z.string(), ref: Ref });
+export const HistoryEvent = z.object({
+  type: z.literal('history'),
+  room: z.string(),
+  messages: z.array(ChatMessage),
+  ref: Ref,
+});
+export const TypingEvent = z.object({ type: z.literal('typing'), room: z.string(), user: z.string() });
+export const PresenceEvent = z.object({
+  type: z.literal('presence'),
+  room: z.string(),
+  user: z.string(),
+  state: z.enum(['online', 'offline']),
+});
+export const RoomEvent = z.object({
+  type: z.literal('room'),
+  room: z.string(),
+  event: z.enum(['updated', 'deleted', 'kicked', 'banned']),
+  title: z.string().optional(),
+  topic: z.string().optional(),
+  private: z.boolean().optional(),
+  archived: z.boolean().optional(),
+});
+export const ReadEvent = z.object({ type: z.literal('read'), room: z.string(), seq: Seq, ref: Ref });
+export const ErrorEvent = z.object({
+  type: z.literal('error'),
+  code: ErrorCode,
+  message: z.string(),
+  room: z.string().optional(),
+  ref: Ref,
+});
+
+export const ServerMessage = z.discriminatedUnion('type', [
+  JoinedEvent,
+  LeftEvent,
+  MessageEvent,
+  MessageUpdatedEvent,
+  HistoryEvent,
+  TypingEvent,
+  PresenceEvent,
+  RoomEvent,
+  ReadEvent,
+  ErrorEvent,
+]);
+export type ServerMessage = z.infer<typeof ServerMessage>;
+export type JoinedEvent = z.infer<typeof JoinedEvent>;
+export type MessageEvent = z.infer<typeof MessageEvent>;
+export type MessageUpdatedEvent = z.infer<typeof MessageUpdatedEvent>;
+export type PresenceEvent = z.infer<typeof PresenceEvent>;
+export type RoomEvent = z.infer<typeof RoomEvent>;
+export type ErrorEvent = z.infer<typeof ErrorEvent>;
