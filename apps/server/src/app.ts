@@ -59,6 +59,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(realtimePlugin);
   await app.register(docsPlugin);
 
+  // Shutdown in one place, in dependency order (after preClose has sent 1001
+  // to every WebSocket): commit every accepted message, stop the broker, close the database.
+  app.addHook('onClose', async () => {
+    await app.chat.drain();
+    await app.broker.close();
+    await app.store.close();
+  });
+
   await app.register(healthRoutes);
   await app.register(authRoutes);
   await app.register(roomRoutes);

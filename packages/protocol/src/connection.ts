@@ -70,7 +70,7 @@ function onSocketError(this: TaggedSocket, err: Error): void {
   this[kConnection]!.socketError(err);
 }
 function onSocketDrain(this: TaggedSocket): void {
-  this[kConnection]!.emit('drain');
+  this[kConnection]!.maybeDrained();
 }
 
 const NOT_OPEN = () => new Error('the WebSocket is not open');
@@ -104,6 +104,11 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   private closeReason = '';
   private closeTimer: NodeJS.Timeout | undefined;
 
+  /** Bytes received with the handshake, not yet parsed. */
+  private head: Buffer | undefined;
+  /** `send` returned false: a 'drain' is owed once the socket and the queue have room. */
+  private owedDrain = false;
+
   private heartbeat: NodeJS.Timeout | undefined;
   private heard = true;
   private awaitingPong = false;
@@ -136,8 +141,13 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
       this.heartbeat.unref();
     }
     // Bytes that came with the handshake are parsed once the caller has had a
-    // chance to attach listeners (socket data arrives no earlier than this).
-    if (head && head.length > 0) process.nextTick(() => this.receive(head));
+    // chance to attach listeners — including a client's `await connect()`
+    // continuation, which runs after nextTick but before setImmediate. Should
+    // socket data come first, the head goes ahead of it (`receive`).
+    if (head && head.length > 0) {
+      this.head = head;
+      setImmediate(() => this.receive(EMPTY));
+    }
   }
 
   /** `ReadyState`: 1 open, 2 closing, 3 closed (numbered as in browsers). */
@@ -180,10 +190,26 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
         this.queuedBytes -= payload.length;
         this.dispatch(opcode, payload, compress, callback);
       });
-      return false;
+      return this.hasRoom();
     }
     this.dispatch(opcode, payload, compress, callback);
-    return !this.socket.writableNeedDrain;
+    return this.hasRoom();
+  }
+
+  /** Whether more may be sent now; if not, a 'drain' event will say when. */
+  private hasRoom(): boolean {
+    const socket = this.socket;
+    if (!socket.writableNeedDrain && this.queuedBytes < socket.writableHighWaterMark) return true;
+    this.owedDrain = true;
+    return false;
+  }
+
+  /** @internal Emits the owed 'drain' once both the socket and the compression queue have room. */
+  maybeDrained(): void {
+    if (!this.owedDrain || this.state === ReadyState.Closed) return;
+    if (this.socket.writableNeedDrain || this.queuedBytes >= this.socket.writableHighWaterMark) return;
+    this.owedDrain = false;
+    this.emit('drain');
   }
 
   /**
@@ -201,10 +227,10 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
         this.queuedBytes -= frame.length;
         this.socket.write(frame, callback);
       });
-      return false;
+      return this.hasRoom();
     }
     this.socket.write(frame, callback);
-    return !this.socket.writableNeedDrain;
+    return this.hasRoom();
   }
 
   /** Sends a ping (RFC 6455 §5.5.2); the payload is at most 125 bytes. */
@@ -260,10 +286,22 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   receive(chunk: Buffer): void {
     this.heard = true;
     if (this.closeReceived) return;
+    if (this.head) {
+      const head = this.head;
+      this.head = undefined;
+      chunk = chunk.length === 0 ? head : Buffer.concat([head, chunk]);
+    }
+    if (chunk.length === 0) return;
+    // Replies sent while this chunk's messages are handled (pongs, echoes,
+    // chat acks) leave in one write rather than one per message.
+    const socket = this.socket;
+    socket.cork();
     try {
       this.parser.push(chunk);
     } catch (err) {
       this.failWith(err);
+    } finally {
+      socket.uncork();
     }
   }
 
@@ -449,9 +487,10 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
       if (this.sendQueue) {
         // That op started a compression: the rest waits behind it.
         (this.sendQueue as Array<() => void>).push(...queue.slice(i + 1));
-        return;
+        break;
       }
     }
+    this.maybeDrained();
   }
 
   private writeFrame(opcode: number, payload: Uint8Array, rsv1: boolean, callback?: SendCallback): void {
@@ -460,7 +499,7 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
       if (callback) process.nextTick(callback, NOT_OPEN());
       return;
     }
-    const parts = encodeFrame(opcode, payload, { rsv1, mask: this.isClient });
+    const parts = encodeFrame(opcode, payload, true, rsv1, this.isClient);
     if (parts.length === 1) {
       socket.write(parts[0]!, callback);
     } else {

@@ -1,19 +1,7 @@
-import { applyMask, writeMaskKey } from './mask.js';
+import { maskInto, writeMaskKey } from './mask.js';
 
 /** Payloads up to this size are copied behind their header into one buffer: one write instead of two. */
-const MERGE_LIMIT = 2048;
-
-export interface EncodeOptions {
-  fin?: boolean;
-  /** RSV1: the message is compressed (RFC 7692 §6). */
-  rsv1?: boolean;
-  /** Mask with a fresh random key: required for client frames (RFC 6455 §5.3). */
-  mask?: boolean;
-}
-
-function headerSize(length: number, mask: boolean): number {
-  return (length < 126 ? 2 : length < 0x10000 ? 4 : 10) + (mask ? 4 : 0);
-}
+const MERGE_LIMIT = 1024;
 
 /** Writes a frame header into `target` and returns its size; the mask key, if any, ends it. */
 function writeHeader(target: Buffer, opcode: number, length: number, fin: boolean, rsv1: boolean, mask: boolean): number {
@@ -26,7 +14,8 @@ function writeHeader(target: Buffer, opcode: number, length: number, fin: boolea
     p = 2;
   } else if (length < 0x10000) {
     target[1] = maskBit | 126;
-    target.writeUInt16BE(length, 2);
+    target[2] = length >>> 8;
+    target[3] = length & 0xff;
     p = 4;
   } else {
     target[1] = maskBit | 127;
@@ -41,31 +30,51 @@ function writeHeader(target: Buffer, opcode: number, length: number, fin: boolea
   return p;
 }
 
+const asBuffer = (data: Uint8Array): Buffer =>
+  Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
+
 /**
- * Encodes one frame as buffers to write in order. Server frames keep a large
- * payload as its own buffer (no copy); client frames are always copied, since
- * masking must not alter the caller's data.
+ * Encodes one frame as one or two buffers to write in order. Server frames
+ * keep a large payload as its own buffer (no copy); client frames are masked
+ * into a new buffer, since masking must not alter the caller's data.
+ *
+ * @param fin last frame of the message (default true)
+ * @param rsv1 the message is compressed (RFC 7692 §6; default false)
+ * @param mask mask with a fresh random key, as clients must (RFC 6455 §5.3; default false)
  */
-export function encodeFrame(opcode: number, payload: Uint8Array, options: EncodeOptions = {}): Buffer[] {
-  const fin = options.fin ?? true;
-  const rsv1 = options.rsv1 ?? false;
-  const mask = options.mask ?? false;
+export function encodeFrame(opcode: number, payload: Uint8Array, fin = true, rsv1 = false, mask = false): Buffer[] {
   const length = payload.length;
-  const size = headerSize(length, mask);
-  if (mask || length <= MERGE_LIMIT) {
-    const frame = Buffer.allocUnsafe(size + length);
-    writeHeader(frame, opcode, length, fin, rsv1, mask);
-    frame.set(payload, size);
-    if (mask && length > 0) applyMask(frame.subarray(size), frame.subarray(size - 4, size));
+  const headerSize = (length < 126 ? 2 : length < 0x10000 ? 4 : 10) + (mask ? 4 : 0);
+  if (mask) {
+    const frame = Buffer.allocUnsafe(headerSize + length);
+    writeHeader(frame, opcode, length, fin, rsv1, true);
+    if (length < 256) {
+      // Short payloads: one fused copy-and-mask loop beats any setup.
+      const k = headerSize - 4;
+      for (let i = 0; i < length; i++) frame[headerSize + i] = payload[i]! ^ frame[k + (i & 3)]!;
+    } else {
+      maskInto(payload, frame.subarray(headerSize - 4, headerSize), frame, headerSize);
+    }
     return [frame];
   }
-  const header = Buffer.allocUnsafe(size);
+  if (length <= MERGE_LIMIT) {
+    const frame = Buffer.allocUnsafe(headerSize + length);
+    writeHeader(frame, opcode, length, fin, rsv1, false);
+    if (length < 64) {
+      // `set` has a fixed cost that dominates tiny copies.
+      for (let i = 0; i < length; i++) frame[headerSize + i] = payload[i]!;
+    } else {
+      frame.set(payload, headerSize);
+    }
+    return [frame];
+  }
+  const header = Buffer.allocUnsafe(headerSize);
   writeHeader(header, opcode, length, fin, rsv1, false);
-  return [header, payload instanceof Buffer ? payload : Buffer.from(payload.buffer, payload.byteOffset, length)];
+  return [header, asBuffer(payload)];
 }
 
-/** Encodes one frame into a single buffer (convenient for tests and broadcast). */
-export function encodeFrameBuffer(opcode: number, payload: Uint8Array, options: EncodeOptions = {}): Buffer {
-  const parts = encodeFrame(opcode, payload, options);
+/** Encodes one frame into a single buffer (for broadcast: encode once, write to many). */
+export function encodeFrameBuffer(opcode: number, payload: Uint8Array, fin = true, rsv1 = false, mask = false): Buffer {
+  const parts = encodeFrame(opcode, payload, fin, rsv1, mask);
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }

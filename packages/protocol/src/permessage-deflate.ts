@@ -218,6 +218,8 @@ const limiter = new JobLimiter(10);
 
 type Callback = (err: Error | null, data?: Buffer) => void;
 
+const ignore = (): void => {};
+
 /**
  * The data path of an agreed permessage-deflate: compresses outgoing and
  * inflates incoming messages, one zlib stream each, created when first used.
@@ -312,6 +314,8 @@ export class PerMessageDeflate {
             `the inflated message exceeds the limit of ${this.maxPayload} bytes`,
           );
           chunks.length = 0;
+          // Stop now rather than inflate the rest of a bomb only to discard it.
+          finish();
           return;
         }
         chunks.push(chunk);
@@ -334,6 +338,8 @@ export class PerMessageDeflate {
         inflate.removeListener('error', onError);
         done();
         if (failure) {
+          // A stream closed mid-flush may still report an error: it must not go unheard.
+          inflate.on('error', ignore);
           // The stream's state is unknown after an error or an early stop.
           this.inflate = undefined;
           inflate.close();

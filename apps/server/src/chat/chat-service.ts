@@ -35,6 +35,8 @@ class RoomCursor {
   /** While true, live messages wait in `pending` (history being read, or a gap being filled). */
   replaying = true;
   pending: Array<{ seq: number; event: OutgoingEvent }> = [];
+  /** Archived rooms are read-only; kept current by `room_updated` events. */
+  archived = false;
 }
 
 /** A connection's state in the domain. */
@@ -290,6 +292,7 @@ export class ChatService {
       await this.subscribe(state, roomId);
     }
 
+    cursor.archived = room.archived;
     let history: MessageRecord[];
     let truncated = false;
     if (since !== undefined) {
@@ -354,7 +357,7 @@ export class ChatService {
   }
 
   private send(state: PeerState, roomId: string, text: string, clientMsgId: string, ref: Ref): void {
-    this.joined(state, roomId);
+    if (this.joined(state, roomId).archived) throw new ChatError('forbidden', 'this room is archived');
     this.checkText(text);
     this.takeSend(state);
     const peer = state.peer;
@@ -401,7 +404,7 @@ export class ChatService {
   }
 
   private async ownMessage(state: PeerState, roomId: string, id: number): Promise<MessageRecord> {
-    this.joined(state, roomId);
+    if (this.joined(state, roomId).archived) throw new ChatError('forbidden', 'this room is archived');
     const message = await this.store.getMessage(roomId, id);
     if (!message || message.deletedAt !== null) throw new ChatError('not_found', `no message ${id} in ${roomId}`);
     if (message.authorId !== state.peer.user.id) throw new ChatError('forbidden', 'only the author may change a message');
@@ -554,7 +557,11 @@ export class ChatService {
           private: event.private,
           archived: event.archived,
         });
-        for (const state of peers) state.peer.send(out);
+        for (const state of peers) {
+          const cursor = state.rooms.get(event.room);
+          if (cursor) cursor.archived = event.archived;
+          state.peer.send(out);
+        }
         return;
       }
       case 'room_deleted': {

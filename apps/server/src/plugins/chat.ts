@@ -18,11 +18,13 @@ export const chatPlugin = fp(
         joinsPerMinute: c.rateJoinsPerMinute,
       }),
     );
-    app.addHook('onClose', async () => {
-      // Everything acknowledged is committed before the store closes.
-      await app.chat.drain();
-      await broker.close();
-    });
+    app.decorate('broker', broker);
   },
   { name: 'chat', dependencies: ['storage'] },
 );
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    broker: Broker;
+  }
+}
