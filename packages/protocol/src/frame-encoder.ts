@@ -1,8 +1,5 @@
 import { maskInto, writeMaskKey } from './mask.js';
 
-/** Payloads up to this size are copied behind their header into one buffer: one write instead of two. */
-const MERGE_LIMIT = 1024;
-
 /** Writes a frame header into `target` and returns its size; the mask key, if any, ends it. */
 function writeHeader(target: Buffer, opcode: number, length: number, fin: boolean, rsv1: boolean, mask: boolean): number {
   target[0] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
@@ -34,9 +31,10 @@ const asBuffer = (data: Uint8Array): Buffer =>
   Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
 
 /**
- * Encodes one frame as one or two buffers to write in order. Server frames
- * keep a large payload as its own buffer (no copy); client frames are masked
- * into a new buffer, since masking must not alter the caller's data.
+ * Encodes one frame as one or two buffers to write in order. Unmasked
+ * (server) frames are a header and the caller's payload, never copied;
+ * masked (client) frames are one new buffer, since masking must not alter the
+ * caller's data.
  *
  * @param fin last frame of the message (default true)
  * @param rsv1 the message is compressed (RFC 7692 §6; default false)
@@ -57,20 +55,10 @@ export function encodeFrame(opcode: number, payload: Uint8Array, fin = true, rsv
     }
     return [frame];
   }
-  if (length <= MERGE_LIMIT) {
-    const frame = Buffer.allocUnsafe(headerSize + length);
-    writeHeader(frame, opcode, length, fin, rsv1, false);
-    if (length < 64) {
-      // `set` has a fixed cost that dominates tiny copies.
-      for (let i = 0; i < length; i++) frame[headerSize + i] = payload[i]!;
-    } else {
-      frame.set(payload, headerSize);
-    }
-    return [frame];
-  }
+  // The payload stays the caller's buffer: no copy (the connection writes both under one cork).
   const header = Buffer.allocUnsafe(headerSize);
   writeHeader(header, opcode, length, fin, rsv1, false);
-  return [header, asBuffer(payload)];
+  return length === 0 ? [header] : [header, asBuffer(payload)];
 }
 
 /** Encodes one frame into a single buffer (for broadcast: encode once, write to many). */

@@ -136,10 +136,14 @@ describe('encodeFrame', () => {
     expect(parts[1]!.length).toBe(4000);
   });
 
-  test('merges a small unmasked payload behind its header into one buffer, and keeps a large one apart', () => {
-    expect(encodeFrame(Opcode.Text, Buffer.alloc(10))).toHaveLength(1);
+  test('keeps an unmasked payload of any size apart from its header, uncopied, and sends an empty one as the header alone', () => {
+    const small = Buffer.alloc(10);
+    const parts = encodeFrame(Opcode.Text, small);
+    expect(parts).toHaveLength(2);
+    expect(parts[1]).toBe(small);
     expect(encodeFrame(Opcode.Text, Buffer.alloc(100_000))).toHaveLength(2);
-    // Wherever the cut-off lies, the bytes are the same.
+    expect(encodeFrame(Opcode.Text, Buffer.alloc(0))).toHaveLength(1);
+    // Whatever the length, the bytes are the frame's.
     for (let n = 0; n < 4200; n += 97) {
       const payload = Buffer.alloc(n, n & 0xff);
       const joined = Buffer.concat(encodeFrame(Opcode.Binary, payload));
