@@ -30,16 +30,19 @@ export interface BuildOptions {
  * `inject()` on it or `listen()` on port 0; `server.ts` runs it.
  */
 export async function buildApp(config: Config, options: BuildOptions = {}) {
+  const { logger: loggerOptions, ...fastifyOptions } = options.fastify ?? {};
   const app = Fastify({
-    logger: {
-      level: config.logLevel,
-      // Never log credentials, whatever a future log line includes.
-      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.password', '*.token'],
-    },
     // Close idle keep-alive connections on shutdown instead of waiting for them.
     forceCloseConnections: 'idle',
     bodyLimit: 64 * 1024,
-    ...options.fastify,
+    ...fastifyOptions,
+    logger: {
+      level: config.logLevel,
+      ...(typeof loggerOptions === 'object' ? loggerOptions : {}),
+      // Never log credentials, whatever a future log line includes — kept even
+      // when the caller brings its own logger settings (pino-pretty, a stream).
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.password', '*.token'],
+    },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -371,6 +371,11 @@ export class ChatService {
         return;
       }
       if (result.status === 'duplicate') {
+        if (result.message.roomId !== roomId) {
+          // (author, clientMsgId) is unique across rooms: never ack a send with another room's message.
+          state.error('conflict', `clientMsgId ${clientMsgId} was already used in room ${result.message.roomId}`, ref, roomId);
+          return;
+        }
         // Sent before (a retry after a reconnect): answer with what was stored.
         state.reply({ type: 'message', room: result.message.roomId, ...toChatMessage(result.message), ...(ref === undefined ? {} : { ref }) });
         return;

@@ -25,7 +25,7 @@ export const authPlugin = fp(
   { name: 'auth', dependencies: ['storage'] },
 );
 
-/** Pre-handler: 401 unless the request carries a valid session. */
+/** Route hook (onRequest): 401 unless the request carries a valid session. */
 export async function requireUser(request: FastifyRequest): Promise<void> {
   const token = tokenFrom(request.headers, request.cookies);
   const user = await request.server.auth.authenticate(token);
@@ -34,7 +34,7 @@ export async function requireUser(request: FastifyRequest): Promise<void> {
   request.sessionToken = token;
 }
 
-/** Pre-handler for /api/admin: the ADMIN_TOKEN as a Bearer token; 503 while none is configured. */
+/** Route hook (onRequest) for /api/admin: the ADMIN_TOKEN as a Bearer token; 503 while none is configured. */
 export async function requireAdmin(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
   const expected = request.server.config.adminToken;
   if (!expected) throw new ChatError('admin_disabled', 'the admin API is disabled: set ADMIN_TOKEN');

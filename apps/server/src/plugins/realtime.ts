@@ -18,8 +18,13 @@ import type { AuthUser } from '../auth/auth-service.js';
 import { OutgoingEvent, type ChatPeer } from '../chat/peer.js';
 import { tokenFrom } from './auth.js';
 
-/** Room for the JSON envelope around a chat text of MAX_MESSAGE_BYTES. */
-const ENVELOPE_BYTES = 4096;
+/**
+ * The largest frame accepted. Well above MAX_MESSAGE_BYTES on purpose: an
+ * over-long chat text is a bad message (answered with `too_large`, the
+ * connection stays), not a protocol violation; only frames past this close
+ * with 1009. JSON escaping can make a text up to 6× longer (\uXXXX).
+ */
+const frameLimit = (maxMessageBytes: number) => Math.max(1024 * 1024, maxMessageBytes * 6 + 4096);
 
 function parseCookies(header: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -121,7 +126,7 @@ export const realtimePlugin = fp(
       const connection = acceptUpgrade(request, socket, head, {
         protocols: [CHAT_SUBPROTOCOL],
         perMessageDeflate: c.wsCompression,
-        maxPayload: c.maxMessageBytes * 6 + ENVELOPE_BYTES,
+        maxPayload: frameLimit(c.maxMessageBytes),
         idleTimeoutMs: c.wsIdleTimeoutMs,
         // Origin was checked above, with the server's own rules.
       });

@@ -12,7 +12,8 @@ import { ConflictError, type UserRecord } from '../storage/store.js';
  */
 export async function adminRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
-  app.addHook('preHandler', requireAdmin);
+  // onRequest: the token is checked before the body is parsed or validated (401/503 before 400).
+  app.addHook('onRequest', requireAdmin);
   const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
   const RoomParams = z.object({ id: RoomId });
   const audit = (request: FastifyRequest, action: string, details: Record<string, unknown>) =>

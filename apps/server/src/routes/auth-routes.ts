@@ -70,7 +70,7 @@ export async function authRoutes(fastify: FastifyInstance) {
 
   app.post(
     '/api/auth/logout',
-    { schema: { tags: ['auth'], response: { 204: z.null(), 401: ErrorBody } }, preHandler: requireUser },
+    { schema: { tags: ['auth'], response: { 204: z.null(), 401: ErrorBody } }, onRequest: requireUser },
     async (request, reply) => {
       await app.auth.logout(request.sessionToken!);
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
@@ -80,7 +80,7 @@ export async function authRoutes(fastify: FastifyInstance) {
 
   app.get(
     '/api/me',
-    { schema: { tags: ['auth'], response: { 200: z.object({ user: User }), 401: ErrorBody } }, preHandler: requireUser },
+    { schema: { tags: ['auth'], response: { 200: z.object({ user: User }), 401: ErrorBody } }, onRequest: requireUser },
     async (request) => ({ user: request.user! }),
   );
 }

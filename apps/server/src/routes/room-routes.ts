@@ -10,7 +10,8 @@ import { ConflictError } from '../storage/store.js';
 /** Rooms for signed-in users: list (with unread counts), create, read history. */
 export async function roomRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
-  app.addHook('preHandler', requireUser);
+  // onRequest: the session is checked before the body is parsed or validated (401 before 400).
+  app.addHook('onRequest', requireUser);
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
   app.get(

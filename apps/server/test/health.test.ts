@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build, type TestServer } from './helpers/build.js';
+import { request } from './helpers/http.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await build();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe('GET /healthz', () => {
+  it('answers 200 {status: ok} while the database answers', async () => {
+    const res = await request(server, 'GET', '/healthz');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok' });
+  });
+});
+
+describe('API documentation', () => {
+  it('serves the OpenAPI UI at /docs', async () => {
+    const res = await fetch(`${server.url}/docs`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await res.text()).toMatch(/swagger/i);
+  });
+
+  it('lists every route in /docs/json', async () => {
+    const res = await request(server, 'GET', '/docs/json');
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toMatch(/^3\./);
+    const operations = Object.entries(res.body.paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) =>
+      Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(operations).toEqual(
+      expect.arrayContaining([
+        'GET /healthz',
+        'POST /api/auth/register',
+        'POST /api/auth/login',
+        'POST /api/auth/guest',
+        'POST /api/auth/logout',
+        'GET /api/me',
+        'GET /api/rooms',
+        'POST /api/rooms',
+        'GET /api/rooms/{id}/messages',
+        'GET /api/admin/rooms',
+        'POST /api/admin/rooms',
+        'GET /api/admin/rooms/{id}',
+        'PATCH /api/admin/rooms/{id}',
+        'DELETE /api/admin/rooms/{id}',
+        'GET /api/admin/rooms/{id}/members',
+        'DELETE /api/admin/rooms/{id}/messages/{messageId}',
+        'POST /api/admin/rooms/{id}/kick',
+        'POST /api/admin/rooms/{id}/bans',
+        'DELETE /api/admin/rooms/{id}/bans',
+      ]),
+    );
+  });
+});

@@ -1,0 +1,71 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, build, type TestServer } from './helpers/build.js';
+import { openClient, openConnection } from './helpers/chat-client.js';
+import { LogCapture } from './helpers/log-capture.js';
+import { admin, createRoom, request } from './helpers/http.js';
+
+const PASSWORD = 'a-very-secret-passphrase';
+
+let server: TestServer;
+let log: LogCapture;
+beforeEach(async () => {
+  log = new LogCapture();
+  server = await build({ LOG_LEVEL: 'info' }, { fastify: { logger: { level: 'info', stream: log } } });
+});
+afterEach(async () => {
+  await server.close();
+});
+
+describe('logs', () => {
+  it('has a line for a WebSocket opening and one for its closing', async () => {
+    const alice = await request(server, 'POST', '/api/auth/register', { body: { username: 'alice', password: PASSWORD } });
+    const client = await openClient(server, { token: alice.body.token, name: 'alice' });
+    expect(await log.waitFor((e) => e.msg === 'ws open')).toMatchObject({ user: 'alice' });
+    await client.close(1000);
+    expect(await log.waitFor((e) => e.msg === 'ws close')).toMatchObject({ user: 'alice', code: 1000 });
+  });
+
+  it('has a line for a refused WebSocket handshake', async () => {
+    await expect(openConnection(server, { token: 'made-up' })).rejects.toMatchObject({ status: 401 });
+    expect(await log.waitFor((e) => e.msg === 'ws handshake refused')).toMatchObject({ status: 401 });
+  });
+
+  it('has a line for every admin action', async () => {
+    await request(server, 'POST', '/api/auth/register', { body: { username: 'bob', password: PASSWORD } });
+    await createRoom(server, 'general');
+    await admin(server, 'PATCH', '/rooms/general', { topic: 'new' });
+    await admin(server, 'POST', '/rooms/general/kick', { username: 'bob' });
+    await admin(server, 'POST', '/rooms/general/bans', { username: 'bob' });
+    await admin(server, 'DELETE', '/rooms/general/bans', { username: 'bob' });
+    await admin(server, 'DELETE', '/rooms/general');
+    const actions = log
+      .entries()
+      .filter((e) => e.msg === 'admin action')
+      .map((e) => e.action);
+    expect(actions).toEqual(['create_room', 'update_room', 'kick', 'ban', 'unban', 'delete_room']);
+  });
+
+  it('never logs a session token, a password or the admin token', async () => {
+    const reg = await request(server, 'POST', '/api/auth/register', { body: { username: 'alice', password: PASSWORD } });
+    const login = await request(server, 'POST', '/api/auth/login', { body: { username: 'alice', password: PASSWORD } });
+    await request(server, 'POST', '/api/auth/login', { body: { username: 'alice', password: `${PASSWORD}-wrong` } });
+    const guest = await request(server, 'POST', '/api/auth/guest', { body: { username: 'visitor' } });
+    const tokens = [reg.body.token, login.body.token, guest.body.token] as string[];
+    await request(server, 'GET', '/api/me', { token: tokens[0] });
+    await request(server, 'GET', '/api/me', { cookie: `session=${tokens[1]}` });
+    await createRoom(server, 'general');
+    const client = await openClient(server, { token: tokens[0], name: 'alice' });
+    await client.join('general');
+    await client.close();
+    const viaCookie = await openClient(server, { cookie: `session=${tokens[1]}`, name: 'alice' });
+    await viaCookie.close();
+    await request(server, 'POST', '/api/auth/logout', { token: tokens[2] });
+    await expect(openConnection(server, { token: tokens[2] })).rejects.toMatchObject({ status: 401 });
+    await log.waitFor((e) => e.msg === 'ws handshake refused');
+
+    expect(log.lines.length).toBeGreaterThan(10);
+    for (const secret of [...tokens, PASSWORD, ADMIN_TOKEN]) {
+      expect(log.lines.filter((line) => line.includes(secret))).toEqual([]);
+    }
+  });
+});
