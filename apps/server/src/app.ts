@@ -9,6 +9,7 @@ import { docsPlugin } from './plugins/docs.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { realtimePlugin } from './plugins/realtime.js';
 import { storagePlugin } from './plugins/storage.js';
+import { webPlugin } from './plugins/web.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -61,6 +62,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(chatPlugin, options.broker ? { broker: options.broker } : {});
   await app.register(realtimePlugin);
   await app.register(docsPlugin);
+  await app.register(webPlugin);
 
   // Shutdown in one place, in dependency order (after preClose has sent 1001
   // to every WebSocket): commit every accepted message, stop the broker, close the database.

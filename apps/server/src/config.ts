@@ -39,6 +39,8 @@ const Env = z.object({
   /** SQLite `synchronous`: FULL survives power loss, NORMAL only process crashes. */
   DB_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
   SESSION_TTL_DAYS: int(1).default(30),
+  /** Folder of the built web client; default apps/web/dist. */
+  WEB_ROOT: z.string().optional(),
 });
 
 export type Config = ReturnType<typeof loadConfig>;
@@ -81,5 +83,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     maxReplayMessages: c.MAX_REPLAY_MESSAGES,
     dbSynchronous: c.DB_SYNCHRONOUS,
     sessionTtlMs: c.SESSION_TTL_DAYS * 24 * 60 * 60 * 1000,
+    webRoot: c.WEB_ROOT,
   };
 }

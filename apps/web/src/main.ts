@@ -1,0 +1,151 @@
+import type { ServerMessage, User } from '@chat/schema';
+import { ApiError, api } from './api.js';
+import { ChatSocket } from './chat-socket.js';
+import { applyEvent, emptyRoom, initialState, mergeRoomList } from './state.js';
+import { View, type ViewActions } from './view.js';
+
+/** Composes the client: state, REST, the socket and the view. */
+const state = initialState();
+let socket: ChatSocket | undefined;
+let lastTyping = 0;
+let loadingOlder = false;
+
+const render = () => view.render(state, Date.now());
+const notify = (text: string | undefined) => {
+  state.notice = text;
+  render();
+};
+const fail = (err: unknown) => notify(err instanceof ApiError ? err.message : 'Something went wrong. Try again.');
+
+const wsUrl = () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+// getRandomValues works on plain http:// too (randomUUID needs a secure context, e.g. not a LAN IP).
+const newClientMsgId = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+
+async function refreshRooms(): Promise<void> {
+  try {
+    mergeRoomList(state, await api.rooms());
+    render();
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) signedOut();
+  }
+}
+
+function signedIn(user: User): void {
+  state.user = user;
+  state.notice = undefined;
+  socket?.stop();
+  socket = new ChatSocket(wsUrl(), {
+    onStatus(status) {
+      state.status = status;
+      render();
+      // Repeated failures may mean the session ended: find out, and ask to sign in again.
+      if (status === 'offline') void api.me().catch((err) => err instanceof ApiError && err.status === 401 && signedOut());
+    },
+    onOpen(send) {
+      // Rejoin every room with `since`: the server replays exactly what was missed.
+      for (const room of state.rooms.values()) {
+        if (room.joined) send({ type: 'join', room: room.id, since: room.lastSeq });
+      }
+      void refreshRooms();
+    },
+    onEvent(event: ServerMessage) {
+      if (event.type === 'message' && event.author === user.username) socket?.acknowledge(event.clientMsgId);
+      if (event.type === 'error' && typeof event.ref === 'string') socket?.acknowledge(event.ref);
+      if (event.type === 'room' && event.event !== 'updated') {
+        for (const entry of [...socket!.outbox.values()]) if (entry.room === event.room) socket!.acknowledge(entry.clientMsgId);
+      }
+      applyEvent(state, event, Date.now());
+      if (event.type === 'history') loadingOlder = false;
+      if (event.type === 'message' && event.room === state.current) markRead(event.room);
+      render();
+    },
+  });
+  socket.start();
+  void refreshRooms();
+  render();
+}
+
+function signedOut(): void {
+  socket?.stop();
+  socket = undefined;
+  Object.assign(state, initialState(), { status: 'offline' });
+  render();
+}
+
+function markRead(roomId: string): void {
+  const room = state.rooms.get(roomId);
+  if (room && room.lastSeq > 0) socket?.send({ type: 'read', room: roomId, seq: room.lastSeq });
+}
+
+const auth = (call: Promise<{ user: User }>) =>
+  call.then(({ user }) => signedIn(user)).catch(fail);
+
+const actions: ViewActions = {
+  login: (username, password) => auth(api.login(username, password)),
+  register: (username, password) => auth(api.register(username, password)),
+  guest: (username) => auth(api.guest(username)),
+  logout: () => {
+    void api.logout().finally(signedOut);
+  },
+  selectRoom(id) {
+    const room = state.rooms.get(id) ?? emptyRoom(id);
+    state.rooms.set(id, room);
+    state.current = id;
+    room.unread = 0;
+    state.notice = undefined;
+    if (!room.joined) socket?.send({ type: 'join', room: id, ...(room.lastSeq > 0 ? { since: room.lastSeq } : {}) });
+    else markRead(id);
+    render();
+    view.focusComposer();
+  },
+  createRoom(id, title) {
+    api
+      .createRoom(id, title || id)
+      .then(() => refreshRooms())
+      .then(() => actions.selectRoom(id))
+      .catch(fail);
+  },
+  leaveRoom(id) {
+    socket?.send({ type: 'leave', room: id });
+    const room = state.rooms.get(id);
+    if (room) room.joined = false;
+    state.current = undefined;
+    render();
+  },
+  send(text) {
+    const room = state.current;
+    if (!room || !socket) return;
+    const clientMsgId = newClientMsgId();
+    state.pending.push({ room, text, clientMsgId });
+    // Queued even while offline: the outbox goes out (same clientMsgId) once reconnected.
+    socket.sendChat({ room, text, clientMsgId });
+    render();
+  },
+  typing() {
+    const now = Date.now();
+    if (!state.current || now - lastTyping < 2000) return;
+    lastTyping = now;
+    socket?.send({ type: 'typing', room: state.current });
+  },
+  loadOlder() {
+    const room = state.current ? state.rooms.get(state.current) : undefined;
+    if (!room || !room.hasOlder || loadingOlder || room.messages.size === 0) return;
+    loadingOlder = true;
+    const oldest = Math.min(...room.messages.keys());
+    socket?.send({ type: 'history', room: room.id, before: oldest, limit: 50 });
+  },
+};
+const view = new View(document.getElementById('app')!, actions);
+
+// Typing notices expire on their own: re-render now and then while any are shown.
+setInterval(() => {
+  const room = state.current ? state.rooms.get(state.current) : undefined;
+  if (room && room.typing.size > 0) render();
+}, 1000);
+
+api.me().then(signedIn, () => {
+  state.status = 'offline';
+  render();
+});
+// For end-to-end tests: drop the connection the way a network failure would.
+(window as unknown as { chatDebug: object }).chatDebug = { drop: () => socket?.drop() };

@@ -1,0 +1,186 @@
+import type { ChatMessage, RoomSummary, ServerMessage, User } from '@chat/schema';
+
+/** One room as the client knows it. */
+export interface RoomView {
+  id: string;
+  title: string;
+  topic: string;
+  unread: number;
+  joined: boolean;
+  /** Confirmed messages by seq. */
+  messages: Map<number, ChatMessage>;
+  /** Highest seq seen: the `since` of the next join. */
+  lastSeq: number;
+  /** Whether older history may exist above the oldest loaded message. */
+  hasOlder: boolean;
+  members: Map<string, boolean>;
+  /** user → when their typing notice expires (ms). */
+  typing: Map<string, number>;
+}
+
+export interface PendingMessage {
+  room: string;
+  text: string;
+  clientMsgId: string;
+}
+
+export interface AppState {
+  user: User | undefined;
+  rooms: Map<string, RoomView>;
+  current: string | undefined;
+  pending: PendingMessage[];
+  status: 'connecting' | 'online' | 'offline';
+  notice: string | undefined;
+}
+
+export const initialState = (): AppState => ({
+  user: undefined,
+  rooms: new Map(),
+  current: undefined,
+  pending: [],
+  status: 'connecting',
+  notice: undefined,
+});
+
+export function emptyRoom(id: string, title = id): RoomView {
+  return {
+    id,
+    title,
+    topic: '',
+    unread: 0,
+    joined: false,
+    messages: new Map(),
+    lastSeq: 0,
+    hasOlder: true,
+    members: new Map(),
+    typing: new Map(),
+  };
+}
+
+/** Rooms from `GET /api/rooms`, keeping what is already loaded. */
+export function mergeRoomList(state: AppState, list: RoomSummary[]): void {
+  const seen = new Set<string>();
+  for (const summary of list) {
+    seen.add(summary.id);
+    const room = state.rooms.get(summary.id) ?? emptyRoom(summary.id, summary.title);
+    room.title = summary.title;
+    room.topic = summary.topic;
+    room.unread = summary.id === state.current ? 0 : summary.unread;
+    state.rooms.set(summary.id, room);
+  }
+  for (const id of [...state.rooms.keys()]) if (!seen.has(id) && !state.rooms.get(id)!.joined) state.rooms.delete(id);
+}
+
+function addMessage(room: RoomView, message: ChatMessage): void {
+  room.messages.set(message.seq, message);
+  if (message.seq > room.lastSeq) room.lastSeq = message.seq;
+}
+
+/** Human words for the server's error codes. */
+export function describeError(code: string, message: string): string {
+  switch (code) {
+    case 'rate_limited':
+      return 'You are sending too fast — wait a moment.';
+    case 'too_large':
+      return `That message is too long (${message}).`;
+    case 'forbidden':
+      return `Not allowed: ${message}`;
+    case 'not_found':
+      return `Not found: ${message}`;
+    default:
+      return message;
+  }
+}
+
+/**
+ * Applies one server message to the state. Pure apart from mutating `state`:
+ * no DOM, no socket — the view re-renders from the result.
+ */
+export function applyEvent(state: AppState, event: ServerMessage, now: number): void {
+  switch (event.type) {
+    case 'joined': {
+      const room = state.rooms.get(event.room) ?? emptyRoom(event.room, event.title);
+      room.title = event.title;
+      room.topic = event.topic;
+      room.joined = true;
+      if (event.truncated) room.messages.clear();
+      for (const m of event.history) addMessage(room, m);
+      room.lastSeq = Math.max(room.lastSeq, event.lastSeq);
+      if (event.history.length < 50 && !event.truncated && room.messages.size === event.history.length) room.hasOlder = false;
+      room.members = new Map(event.members.map((m) => [m.username, m.online]));
+      state.rooms.set(room.id, room);
+      return;
+    }
+    case 'message': {
+      const room = state.rooms.get(event.room);
+      if (!room) return;
+      const { type: _type, room: _room, ref: _ref, ...message } = event;
+      addMessage(room, message);
+      room.typing.delete(message.author);
+      if (message.author === state.user?.username) {
+        state.pending = state.pending.filter((p) => p.clientMsgId !== message.clientMsgId);
+      } else if (room.id !== state.current) {
+        room.unread++;
+      }
+      return;
+    }
+    case 'message_updated': {
+      const room = state.rooms.get(event.room);
+      if (!room) return;
+      const { type: _type, room: _room, ref: _ref, ...message } = event;
+      if (room.messages.has(message.seq)) room.messages.set(message.seq, message);
+      return;
+    }
+    case 'history': {
+      const room = state.rooms.get(event.room);
+      if (!room) return;
+      for (const m of event.messages) addMessage(room, m);
+      if (event.messages.length === 0) room.hasOlder = false;
+      return;
+    }
+    case 'presence': {
+      state.rooms.get(event.room)?.members.set(event.user, event.state === 'online');
+      return;
+    }
+    case 'typing': {
+      state.rooms.get(event.room)?.typing.set(event.user, now + 3000);
+      return;
+    }
+    case 'room': {
+      const room = state.rooms.get(event.room);
+      if (event.event === 'updated') {
+        if (room) {
+          room.title = event.title ?? room.title;
+          room.topic = event.topic ?? room.topic;
+        }
+        return;
+      }
+      const what = event.event === 'deleted' ? 'was deleted' : event.event === 'kicked' ? 'removed you' : 'banned you';
+      state.notice = `#${event.room} ${what}.`;
+      if (room) room.joined = false;
+      if (event.event === 'deleted') state.rooms.delete(event.room);
+      state.pending = state.pending.filter((p) => p.room !== event.room);
+      if (state.current === event.room) state.current = undefined;
+      return;
+    }
+    case 'error': {
+      // An error about a send (its ref is the clientMsgId): that message will not be stored.
+      const refused = state.pending.find((p) => p.clientMsgId === event.ref);
+      if (refused) state.pending = state.pending.filter((p) => p !== refused);
+      state.notice = describeError(event.code, event.message) + (refused ? ' The message was not sent.' : '');
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+/** The messages of a room in order, oldest first. */
+export function orderedMessages(room: RoomView): ChatMessage[] {
+  return [...room.messages.values()].sort((a, b) => a.seq - b.seq);
+}
+
+/** Who is typing in a room right now (not counting the user). */
+export function typingUsers(room: RoomView, me: string | undefined, now: number): string[] {
+  return [...room.typing.entries()].filter(([user, until]) => user !== me && until > now).map(([user]) => user);
+}

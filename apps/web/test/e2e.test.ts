@@ -1,0 +1,209 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+/**
+ * End to end: the built server (a child process, real SQLite file) serving the
+ * built client, driven in Debian's Chromium through playwright-core.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '../../..');
+const serverEntry = path.join(repo, 'apps/server/dist/server.js');
+const shots = path.join(repo, 'apps/web/test-results');
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`skipping browser tests: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+class ServerProcess {
+  child: ChildProcess | undefined;
+  constructor(
+    readonly port: number,
+    readonly databasePath: string,
+  ) {}
+  get url() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+  async start(): Promise<void> {
+    this.child = spawn(process.execPath, [serverEntry], {
+      env: {
+        ...process.env,
+        PORT: String(this.port),
+        HOST: '127.0.0.1',
+        DATABASE_PATH: this.databasePath,
+        LOG_LEVEL: 'warn',
+        ADMIN_TOKEN: 'e2e-admin-token-0123456789',
+        RATE_LOGINS_PER_MINUTE: '1000',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      try {
+        if ((await fetch(`${this.url}/healthz`)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('the server did not start within 20 s');
+  }
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+describe.skipIf(!haveChromium)('the web client in Chromium', () => {
+  let server: ServerProcess;
+  let dir: string;
+  let browser: Browser;
+  let aliceContext: BrowserContext;
+  let bobContext: BrowserContext;
+  let alice: Page;
+  let bob: Page;
+
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'chat-e2e-'));
+    server = new ServerProcess(await freePort(), path.join(dir, 'chat.db'));
+    await server.start();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    aliceContext = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+    bobContext = await browser.newContext({ viewport: { width: 390, height: 760 } }); // a phone
+    alice = await aliceContext.newPage();
+    bob = await bobContext.newPage();
+    await fs.mkdir(shots, { recursive: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  const messages = (page: Page) => page.getByRole('log', { name: 'Messages' }).locator('li.message:not(.pending) .text');
+  const send = async (page: Page, text: string) => {
+    await page.getByRole('textbox', { name: 'Message' }).fill(text);
+    await page.getByRole('textbox', { name: 'Message' }).press('Enter');
+  };
+
+  test('two people sign in, join a room and talk both ways, with presence and typing', async () => {
+    await alice.goto(server.url);
+    await alice.getByLabel('Username').fill('alice');
+    await alice.getByLabel('Password').fill('correct horse');
+    await alice.getByRole('button', { name: 'Register' }).click();
+    await expect.poll(() => alice.getByRole('status').textContent()).toBe('Connected');
+    await alice.getByLabel('Room id').fill('general');
+    await alice.getByLabel('Title').fill('General');
+    await alice.getByRole('button', { name: 'Create room' }).click();
+    await alice.getByRole('heading', { name: 'General' }).waitFor();
+
+    await bob.goto(server.url);
+    await bob.getByLabel('Username').fill('bob');
+    await bob.getByRole('button', { name: 'Continue as guest' }).click();
+    await bob.getByRole('button', { name: '#general' }).click();
+    await bob.getByRole('heading', { name: 'General' }).waitFor();
+
+    // Presence: each sees the other online.
+    await alice.getByRole('list', { name: 'Members' }).getByText('bob', { exact: true }).waitFor();
+    await bob.getByRole('list', { name: 'Members' }).getByText('alice', { exact: true }).waitFor();
+
+    await send(alice, 'hi bob');
+    await bob.getByText('hi bob').waitFor();
+    await bob.getByRole('textbox', { name: 'Message' }).pressSequentially('hello ');
+    await alice.getByText('bob is typing…').waitFor();
+    await bob.getByRole('textbox', { name: 'Message' }).press('Enter');
+    await alice.getByText('hello', { exact: true }).waitFor();
+    expect(await messages(alice).allTextContents()).toEqual(['hi bob', 'hello ']);
+    expect(await messages(bob).allTextContents()).toEqual(['hi bob', 'hello ']);
+  });
+
+  test('renders an HTML payload as literal text', async () => {
+    const payload = '<img src=x onerror="window.__pwned=1"><b>bold?</b>';
+    await send(bob, payload);
+    await alice.getByText(payload).waitFor();
+    expect(await alice.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await alice.locator('.messages b, .messages img').count()).toBe(0);
+  });
+
+  test('keeps multi-line text and sends on Enter, breaks lines on Shift+Enter', async () => {
+    const box = alice.getByRole('textbox', { name: 'Message' });
+    await box.pressSequentially('line one');
+    await box.press('Shift+Enter');
+    await box.pressSequentially('line two');
+    await box.press('Enter');
+    await bob.getByText('line one\nline two').waitFor();
+  });
+
+  test('a reader whose connection drops while the other sends gets every message once, in order', async () => {
+    // Bob's network goes away; his client keeps retrying.
+    await bobContext.setOffline(true);
+    await bob.evaluate(() => (window as unknown as { chatDebug: { drop(): void } }).chatDebug.drop());
+    await expect.poll(() => bob.getByRole('status').textContent()).not.toBe('Connected');
+    for (const text of ['while away 1', 'while away 2', 'while away 3']) await send(alice, text);
+    await alice.locator('li.message:not(.pending)').getByText('while away 3').waitFor();
+    // Bob really was away: nothing of this reached him yet.
+    expect(await bob.getByRole('status').textContent()).not.toBe('Connected');
+    expect(await bob.getByText('while away 1').count()).toBe(0);
+
+    await bobContext.setOffline(false);
+    await expect.poll(() => bob.getByRole('status').textContent(), { timeout: 40_000 }).toBe('Connected');
+    await bob.getByText('while away 3').waitFor();
+    const seen = await messages(bob).allTextContents();
+    expect(seen.slice(-3)).toEqual(['while away 1', 'while away 2', 'while away 3']);
+    expect(new Set(seen).size).toBe(seen.length);
+  }, 60_000);
+
+  test('a message written while the server restarts is sent once it is back, and shown once to both', async () => {
+    await server.stop();
+    await expect.poll(() => alice.getByRole('status').textContent()).not.toBe('Connected');
+    await send(alice, 'sent during the restart');
+    await alice.getByText('sending…').waitFor();
+    await server.start();
+    await expect.poll(() => alice.getByRole('status').textContent(), { timeout: 40_000 }).toBe('Connected');
+    await expect.poll(() => bob.getByRole('status').textContent(), { timeout: 40_000 }).toBe('Connected');
+    await bob.getByText('sent during the restart').waitFor();
+    await expect.poll(() => alice.getByText('sending…').count()).toBe(0);
+    for (const page of [alice, bob]) {
+      const seen = await messages(page).allTextContents();
+      expect(seen.filter((t) => t === 'sent during the restart')).toHaveLength(1);
+      expect(new Set(seen).size).toBe(seen.length);
+    }
+  }, 90_000);
+
+  test('saves screenshots of the main view at desktop and phone width', async () => {
+    await alice.screenshot({ path: path.join(shots, 'desktop.png') });
+    await bob.screenshot({ path: path.join(shots, 'phone.png') });
+    expect((await fs.stat(path.join(shots, 'desktop.png'))).size).toBeGreaterThan(1000);
+    expect((await fs.stat(path.join(shots, 'phone.png'))).size).toBeGreaterThan(1000);
+  });
+
+  test('shows a server error in words', async () => {
+    await send(alice, 'x'.repeat(5000)); // over the default MAX_MESSAGE_BYTES of 4096
+    await alice.getByRole('alert').getByText(/too long.*not sent/).waitFor();
+    // Refused, so it is neither left "sending…" nor re-sent after a reconnect.
+    await expect.poll(() => alice.getByText('sending…').count()).toBe(0);
+  });
+});
