@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -7,6 +8,7 @@ import { authPlugin } from './plugins/auth.js';
 import { chatPlugin } from './plugins/chat.js';
 import { docsPlugin } from './plugins/docs.js';
 import { errorsPlugin } from './plugins/errors.js';
+import { metricsPlugin } from './plugins/metrics.js';
 import { realtimePlugin } from './plugins/realtime.js';
 import { storagePlugin } from './plugins/storage.js';
 import { webPlugin } from './plugins/web.js';
@@ -32,7 +34,11 @@ export interface BuildOptions {
  */
 export async function buildApp(config: Config, options: BuildOptions = {}) {
   const { logger: loggerOptions, ...fastifyOptions } = options.fastify ?? {};
+  // TLS_CERT/TLS_KEY: HTTPS, so browsers use wss:// for /ws.
+  const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : null;
   const app = Fastify({
+    // An https.Server has the same request/upgrade API; Fastify's types model it as a separate overload.
+    ...((https ? { https } : {}) as object),
     // Close idle keep-alive connections on shutdown instead of waiting for them.
     forceCloseConnections: 'idle',
     bodyLimit: 64 * 1024,
@@ -57,6 +63,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     ),
   );
   await app.register(errorsPlugin);
+  await app.register(metricsPlugin);
   await app.register(storagePlugin, options.store ? { store: options.store } : {});
   await app.register(authPlugin);
   await app.register(chatPlugin, options.broker ? { broker: options.broker } : {});

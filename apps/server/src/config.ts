@@ -39,6 +39,11 @@ const Env = z.object({
   /** SQLite `synchronous`: FULL survives power loss, NORMAL only process crashes. */
   DB_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
   SESSION_TTL_DAYS: int(1).default(30),
+  /** Bearer token for /metrics; default: ADMIN_TOKEN. */
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+  /** PEM files: with both set the server speaks HTTPS (and wss://). */
+  TLS_CERT: z.string().optional(),
+  TLS_KEY: z.string().optional(),
   /** Folder of the built web client; default apps/web/dist. */
   WEB_ROOT: z.string().optional(),
 });
@@ -58,16 +63,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
-  const ownOrigin = `http://${c.HOST.includes(':') ? `[${c.HOST}]` : c.HOST}:${c.PORT}`;
+  if ((c.TLS_CERT === undefined) !== (c.TLS_KEY === undefined)) {
+    throw new ConfigError('invalid configuration:\n  TLS_CERT and TLS_KEY must be set together');
+  }
   return {
     port: c.PORT,
     host: c.HOST,
     databasePath: c.DATABASE_PATH,
     adminToken: c.ADMIN_TOKEN,
     logLevel: c.LOG_LEVEL,
-    /** undefined: only the server's own origin (computed once the port is known). */
+    /** undefined: only the server's own origin (the request's Host, over http or https). */
     allowedOrigins: c.ALLOWED_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean),
-    defaultOrigin: ownOrigin,
     maxMessageBytes: c.MAX_MESSAGE_BYTES,
     allowGuests: c.ALLOW_GUESTS,
     wsCompression: c.WS_COMPRESSION,
@@ -84,5 +90,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     dbSynchronous: c.DB_SYNCHRONOUS,
     sessionTtlMs: c.SESSION_TTL_DAYS * 24 * 60 * 60 * 1000,
     webRoot: c.WEB_ROOT,
+    metricsToken: c.METRICS_TOKEN,
+    tlsCert: c.TLS_CERT,
+    tlsKey: c.TLS_KEY,
   };
 }

@@ -18,6 +18,15 @@ export interface ChatServiceOptions {
   joinsPerMinute: number;
   /** At most one typing notice per user and room in this time. Default 2000. */
   typingIntervalMs?: number;
+  /** Told what happens, for metrics. */
+  observer?: ChatObserver;
+}
+
+/** What the domain reports as it works (the server turns it into /metrics). */
+export interface ChatObserver {
+  committed(seconds: number, messages: number): void;
+  fanout(recipients: number): void;
+  error(code: ErrorCode): void;
 }
 
 /** Client messages waiting behind one still being handled, per connection. */
@@ -52,6 +61,7 @@ class PeerState {
   constructor(
     readonly peer: ChatPeer,
     options: ChatServiceOptions,
+    private readonly observer: ChatObserver | undefined,
   ) {
     const now = Date.now();
     this.sends = new TokenBucket(options.messagesPerSecond, options.messagesPerSecond * 2, now);
@@ -61,6 +71,7 @@ class PeerState {
     if (!this.closed) this.peer.send(OutgoingEvent.of(event));
   }
   error(code: ErrorCode, message: string, ref?: Ref, room?: string): void {
+    this.observer?.error(code);
     const event: ServerMessage = { type: 'error', code, message };
     if (room !== undefined) event.room = room;
     if (ref !== undefined) event.ref = ref;
@@ -97,14 +108,14 @@ export class ChatService {
     private readonly broker: Broker,
     private readonly options: ChatServiceOptions,
   ) {
-    this.writer = new MessageWriter(store);
+    this.writer = new MessageWriter(store, (seconds, size) => options.observer?.committed(seconds, size));
     this.userSends = new KeyedRateLimiter(options.messagesPerSecond, options.messagesPerSecond * 2);
     this.typingIntervalMs = options.typingIntervalMs ?? 2000;
     broker.setHandler((event) => this.onRoomEvent(event));
   }
 
   connect(peer: ChatPeer): ChatConnection {
-    const state = new PeerState(peer, this.options);
+    const state = new PeerState(peer, this.options, this.options.observer);
     return {
       receive: (text) => this.receive(state, text),
       disconnect: () => this.disconnect(state),
@@ -514,6 +525,7 @@ export class ChatService {
         // Encoded once for all; only the sender's copy differs (it carries `ref`).
         const shared = this.messageEvent(event.room, event.message);
         const seq = event.message.seq;
+        this.options.observer?.fanout(peers.size);
         for (const state of peers) {
           const cursor = state.rooms.get(event.room);
           if (!cursor) continue;

@@ -15,6 +15,8 @@ export class MessageWriter {
 
   constructor(
     private readonly store: ChatStore,
+    /** Told how long each commit took and how many messages it held (metrics). */
+    private readonly onCommit: (seconds: number, size: number) => void = () => {},
     private readonly maxBatch = 512,
   ) {}
 
@@ -44,8 +46,10 @@ export class MessageWriter {
     const batch = this.batch.splice(0, this.maxBatch);
     this.writing = (async () => {
       let results: AppendResult[] | Error;
+      const started = process.hrtime.bigint();
       try {
         results = await this.store.appendMessages(batch.map((b) => b.message));
+        this.onCommit(Number(process.hrtime.bigint() - started) / 1e9, batch.length);
       } catch (err) {
         results = err instanceof Error ? err : new Error(String(err));
       }

@@ -16,11 +16,20 @@ export const chatPlugin = fp(
         maxRoomsPerConnection: c.maxRoomsPerConnection,
         messagesPerSecond: c.rateMessagesPerSecond,
         joinsPerMinute: c.rateJoinsPerMinute,
+        observer: {
+          committed: (seconds, messages) => {
+            app.metrics.commitSeconds.observe(seconds);
+            app.metrics.commitBatch.observe(messages);
+            app.metrics.chatMessagesStored.inc({}, messages);
+          },
+          fanout: (recipients) => app.metrics.fanout.observe(recipients),
+          error: (code) => app.metrics.errors.inc({ code }),
+        },
       }),
     );
     app.decorate('broker', broker);
   },
-  { name: 'chat', dependencies: ['storage'] },
+  { name: 'chat', dependencies: ['storage', 'metrics'] },
 );
 
 declare module 'fastify' {

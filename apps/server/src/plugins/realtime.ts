@@ -16,6 +16,7 @@ import fp from 'fastify-plugin';
 import { randomUUID } from 'node:crypto';
 import type { AuthUser } from '../auth/auth-service.js';
 import { OutgoingEvent, type ChatPeer } from '../chat/peer.js';
+import { Gauge } from '../metrics.js';
 import { tokenFrom } from './auth.js';
 
 /**
@@ -50,6 +51,7 @@ class WebSocketPeer implements ChatPeer {
     private readonly connection: WebSocketConnection,
     private readonly maxBuffered: number,
     private readonly shareFrames: boolean,
+    private readonly sent: () => void,
   ) {}
 
   send(event: OutgoingEvent): void {
@@ -61,6 +63,7 @@ class WebSocketPeer implements ChatPeer {
       c.close(CloseCode.TryAgainLater, 'too slow: the send buffer is full');
       return;
     }
+    this.sent();
     if (this.shareFrames) {
       // One frame for every recipient of a broadcast.
       const frame = (event.wire ??= encodeFrameBuffer(Opcode.Text, Buffer.from(event.json))) as Buffer;
@@ -96,7 +99,19 @@ export const realtimePlugin = fp(
       return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
     };
 
+    const metrics = app.metrics;
+    const countSent = () => metrics.messagesOut.inc();
+    metrics.registry.add(new Gauge('chat_ws_connections', 'Open WebSocket connections', () => connections.size));
+    metrics.registry.add(
+      new Gauge('chat_ws_send_buffer_bytes', 'Bytes queued for clients, all connections', () => {
+        let total = 0;
+        for (const conn of connections) total += conn.bufferedAmount;
+        return total;
+      }),
+    );
+
     const refuse = (socket: Duplex, status: number, reason: string, request: IncomingMessage) => {
+      metrics.handshakesRejected.inc({ status: String(status) });
       log.info({ status, reason, ip: request.socket.remoteAddress }, 'ws handshake refused');
       rejectUpgrade(socket, status, reason);
     };
@@ -137,11 +152,12 @@ export const realtimePlugin = fp(
       const ip = request.socket.remoteAddress;
       connections.add(connection);
       perUser.set(user.id, (perUser.get(user.id) ?? 0) + 1);
-      const peer = new WebSocketPeer(connectionId, user, connection, c.wsMaxBufferedBytes, !c.wsCompression);
+      const peer = new WebSocketPeer(connectionId, user, connection, c.wsMaxBufferedBytes, !c.wsCompression, countSent);
       const chat = app.chat.connect(peer);
       log.info({ conn: connectionId, user: user.username, ip }, 'ws open');
 
       connection.on('message', (data, isBinary) => {
+        metrics.messagesIn.inc();
         if (isBinary) {
           peer.send(OutgoingEvent.of({ type: 'error', code: 'invalid_message', message: 'messages are JSON text frames' }));
           return;
@@ -155,6 +171,7 @@ export const realtimePlugin = fp(
         if (left <= 0) perUser.delete(user.id);
         else perUser.set(user.id, left);
         chat.disconnect();
+        metrics.closes.inc({ code: String(code) });
         log.info({ conn: connectionId, user: user.username, code, reason, ms: Date.now() - opened }, 'ws close');
       });
     };
@@ -187,7 +204,7 @@ export const realtimePlugin = fp(
 
     app.decorate('wsConnections', () => connections.size);
   },
-  { name: 'realtime', dependencies: ['auth', 'chat'] },
+  { name: 'realtime', dependencies: ['auth', 'chat', 'metrics'] },
 );
 
 declare module 'fastify' {
