@@ -23,7 +23,16 @@ const newClientMsgId = () => Array.from(crypto.getRandomValues(new Uint8Array(16
 
 async function refreshRooms(): Promise<void> {
   try {
-    mergeRoomList(state, await api.rooms());
+    const list = await api.rooms();
+    mergeRoomList(state, list);
+    // Rooms the person belongs to are followed live (unread counts, presence) without opening them.
+    for (const summary of list) {
+      const room = state.rooms.get(summary.id);
+      if (summary.joined && room && !room.joined && !room.joining && socket?.isOpen) {
+        room.joining = true;
+        socket.send({ type: 'join', room: summary.id, ...(room.lastSeq > 0 ? { since: room.lastSeq } : {}) });
+      }
+    }
     render();
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) signedOut();
@@ -44,6 +53,7 @@ function signedIn(user: User): void {
     onOpen(send) {
       // Rejoin every room with `since`: the server replays exactly what was missed.
       for (const room of state.rooms.values()) {
+        room.joining = false; // a join sent on the old connection will not be answered
         if (room.joined) send({ type: 'join', room: room.id, since: room.lastSeq });
       }
       void refreshRooms();
@@ -136,6 +146,10 @@ const actions: ViewActions = {
   },
 };
 const view = new View(document.getElementById('app')!, actions);
+
+// New rooms appear without a reload: the list is refreshed when the tab comes back and now and then.
+document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && state.user && void refreshRooms());
+setInterval(() => state.user && document.visibilityState === 'visible' && void refreshRooms(), 30_000);
 
 // Typing notices expire on their own: re-render now and then while any are shown.
 setInterval(() => {

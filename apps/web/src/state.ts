@@ -7,6 +7,8 @@ export interface RoomView {
   topic: string;
   unread: number;
   joined: boolean;
+  /** A join was sent and its answer is awaited. */
+  joining: boolean;
   /** Confirmed messages by seq. */
   messages: Map<number, ChatMessage>;
   /** Highest seq seen: the `since` of the next join. */
@@ -49,6 +51,7 @@ export function emptyRoom(id: string, title = id): RoomView {
     topic: '',
     unread: 0,
     joined: false,
+    joining: false,
     messages: new Map(),
     lastSeq: 0,
     hasOlder: true,
@@ -103,6 +106,7 @@ export function applyEvent(state: AppState, event: ServerMessage, now: number): 
       room.title = event.title;
       room.topic = event.topic;
       room.joined = true;
+      room.joining = false;
       if (event.truncated) room.messages.clear();
       for (const m of event.history) addMessage(room, m);
       room.lastSeq = Math.max(room.lastSeq, event.lastSeq);

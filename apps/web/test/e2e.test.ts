@@ -5,6 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { connect } from '@chat/protocol';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
@@ -17,6 +18,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../../..');
 const serverEntry = path.join(repo, 'apps/server/dist/server.js');
 const shots = path.join(repo, 'apps/web/test-results');
+const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`skipping browser tests: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
 
@@ -48,8 +50,9 @@ class ServerProcess {
         HOST: '127.0.0.1',
         DATABASE_PATH: this.databasePath,
         LOG_LEVEL: 'warn',
-        ADMIN_TOKEN: 'e2e-admin-token-0123456789',
+        ADMIN_TOKEN,
         RATE_LOGINS_PER_MINUTE: '1000',
+        RATE_MESSAGES_PER_SECOND: '1000',
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -198,6 +201,79 @@ describe.skipIf(!haveChromium)('the web client in Chromium', () => {
     await bob.screenshot({ path: path.join(shots, 'phone.png') });
     expect((await fs.stat(path.join(shots, 'desktop.png'))).size).toBeGreaterThan(1000);
     expect((await fs.stat(path.join(shots, 'phone.png'))).size).toBeGreaterThan(1000);
+  });
+
+  /** A user outside the browsers, speaking the protocol from Node (seeding rooms). */
+  const outsider = async (username: string) => {
+    const res = await fetch(`${server.url}/api/auth/guest`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username }),
+    });
+    const { token } = (await res.json()) as { token: string };
+    const ws = await connect(`ws://127.0.0.1:${server.port}/ws`, { headers: { authorization: `Bearer ${token}` }, protocols: ['chat.v1'] });
+    const replies: Array<{ type: string; clientMsgId?: string }> = [];
+    ws.on('message', (d) => replies.push(JSON.parse(d.toString())));
+    const until = async (check: () => boolean) => {
+      const deadline = Date.now() + 10_000;
+      while (!check()) {
+        if (Date.now() > deadline) throw new Error('no reply from the server');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    return {
+      async say(room: string, texts: string[]) {
+        ws.send(JSON.stringify({ type: 'join', room }));
+        for (const [i, text] of texts.entries()) ws.send(JSON.stringify({ type: 'send', room, text, clientMsgId: `${room}-${i}` }));
+        await until(() => replies.filter((r) => r.type === 'message').length >= texts.length);
+      },
+      close: () => ws.close(),
+    };
+  };
+  const adminPost = (p: string, body: unknown) =>
+    fetch(`${server.url}/api/admin${p}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: JSON.stringify(body),
+    });
+
+  test('loads history on join and older messages on scroll up', async () => {
+    expect((await adminPost('/rooms', { id: 'archive', title: 'Archive' })).status).toBe(201);
+    const seeder = await outsider('seeder');
+    await seeder.say('archive', Array.from({ length: 120 }, (_, i) => `seed ${i + 1}`));
+    seeder.close();
+    await alice.reload();
+    await alice.getByRole('button', { name: '#archive' }).click();
+    await alice.getByText('seed 120', { exact: true }).waitFor();
+    // The join brings the latest 50; the rest comes page by page as the person scrolls up.
+    expect(await messages(alice).count()).toBe(50);
+    const log = alice.getByRole('log', { name: 'Messages' });
+    await expect
+      .poll(async () => {
+        await log.evaluate((el) => (el.scrollTop = 0));
+        return messages(alice).count();
+      }, { timeout: 15_000 })
+      .toBe(120);
+    expect((await messages(alice).allTextContents()).slice(0, 3)).toEqual(['seed 1', 'seed 2', 'seed 3']);
+  });
+
+  test('counts unread messages in the room list', async () => {
+    await bob.reload(); // the room list as a returning person sees it
+    await bob.getByRole('button', { name: '#archive' }).click();
+    await bob.getByText('seed 120', { exact: true }).waitFor();
+    await bob.getByRole('button', { name: '#general' }).click();
+    const seeder = await outsider('seeder2');
+    await seeder.say('archive', ['unread one', 'unread two']);
+    seeder.close();
+    await bob.getByRole('button', { name: '#archive' }).getByLabel('2 unread').waitFor();
+    await bob.getByRole('button', { name: '#archive' }).click();
+    await expect.poll(() => bob.getByLabel(/unread/).count()).toBe(0);
+  });
+
+  test('tells a person in words when an admin removes them from the room', async () => {
+    await bob.getByRole('button', { name: '#general' }).click();
+    expect((await adminPost('/rooms/general/kick', { username: 'bob' })).status).toBe(204);
+    await bob.getByRole('alert').getByText('#general removed you.').waitFor();
   });
 
   test('shows a server error in words', async () => {
