@@ -9,26 +9,25 @@ export type User = z.infer<typeof User>;
 export const AuthResponse = z.object({ user: User, token: z.string() });
 export type AuthResponse = z.infer<typeof AuthResponse>;
 
-export const RoomSummary = z.object({
+const RoomFields = z.object({
   id: z.string(),
   title: z.string(),
   topic: z.string(),
   private: z.boolean(),
   archived: z.boolean(),
   lastSeq: Seq,
+});
+
+/** A room as a signed-in user sees it in `GET /api/rooms`. */
+export const RoomSummary = RoomFields.extend({
   joined: z.boolean(),
   /** Messages after the caller's read cursor (0 when not joined). */
   unread: z.number().int().nonnegative(),
 });
 export type RoomSummary = z.infer<typeof RoomSummary>;
 
-export const Room = z.object({
-  id: z.string(),
-  title: z.string(),
-  topic: z.string(),
-  private: z.boolean(),
-  archived: z.boolean(),
-  lastSeq: Seq,
+/** A room as the admin API and room creation return it. */
+export const Room = RoomFields.extend({
   createdAt: z.number().int(),
   createdBy: z.string().nullable(),
 });

@@ -248,13 +248,7 @@ export class PerMessageDeflate {
 
   /** Compresses one whole message (RFC 7692 §7.2.1). */
   compress(data: Buffer, callback: Callback): void {
-    limiter.run((jobDone) => {
-      const done = this.hold(jobDone);
-      if (this.closed) {
-        done();
-        callback(new Error('the connection closed'));
-        return;
-      }
+    this.job(callback, (done) => {
       if (this.deflate === undefined) {
         this.deflate = zlib.createDeflateRaw({
           level: this.options.level ?? zlib.constants.Z_DEFAULT_COMPRESSION,
@@ -289,13 +283,7 @@ export class PerMessageDeflate {
    * the output passes `maxPayload`, so a small bomb cannot allocate a big buffer.
    */
   decompress(data: Buffer, callback: Callback): void {
-    limiter.run((jobDone) => {
-      const done = this.hold(jobDone);
-      if (this.closed) {
-        done();
-        callback(new Error('the connection closed'));
-        return;
-      }
+    this.job(callback, (done) => {
       if (this.inflate === undefined) {
         // A 15-bit window can inflate any stream a smaller window produced.
         this.inflate = zlib.createInflateRaw({ windowBits: 15 });
@@ -353,6 +341,19 @@ export class PerMessageDeflate {
       inflate.write(data);
       inflate.write(DEFLATE_TRAILER);
       inflate.flush(finish);
+    });
+  }
+
+  /** Runs `work` in a limiter slot, unless the connection closed while it waited for one. */
+  private job(callback: Callback, work: (done: () => void) => void): void {
+    limiter.run((jobDone) => {
+      const done = this.hold(jobDone);
+      if (this.closed) {
+        done();
+        callback(new Error('the connection closed'));
+        return;
+      }
+      work(done);
     });
   }
 
