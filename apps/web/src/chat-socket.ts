@@ -80,6 +80,14 @@ export class ChatSocket {
     this.outbox.delete(clientMsgId);
   }
 
+  /** Sends an outbox entry again after `delayMs` (it was refused for now, e.g. rate-limited). */
+  retry(clientMsgId: string, delayMs: number): void {
+    setTimeout(() => {
+      const entry = this.outbox.get(clientMsgId);
+      if (entry) this.send(sendMessage(entry));
+    }, delayMs);
+  }
+
   /** For tests and the "reconnect now" button: drop the connection as a network failure would. */
   drop(): void {
     this.socket?.close(4000, 'dropped by the client');

@@ -1,7 +1,7 @@
 import type { ServerMessage, User } from '@chat/schema';
 import { ApiError, api } from './api.js';
 import { ChatSocket } from './chat-socket.js';
-import { applyEvent, emptyRoom, initialState, mergeRoomList } from './state.js';
+import { applyEvent, emptyRoom, initialState, isRetryable, mergeRoomList } from './state.js';
 import { View, type ViewActions } from './view.js';
 
 /** Composes the client: state, REST, the socket and the view. */
@@ -60,7 +60,11 @@ function signedIn(user: User): void {
     },
     onEvent(event: ServerMessage) {
       if (event.type === 'message' && event.author === user.username) socket?.acknowledge(event.clientMsgId);
-      if (event.type === 'error' && typeof event.ref === 'string') socket?.acknowledge(event.ref);
+      if (event.type === 'error' && typeof event.ref === 'string' && socket?.outbox.has(event.ref)) {
+        // Retry what may pass later (with jitter); give up on what never will.
+        if (isRetryable(event.code)) socket.retry(event.ref, 1000 + Math.random() * 1000);
+        else socket.acknowledge(event.ref);
+      }
       if (event.type === 'room' && event.event !== 'updated') {
         for (const entry of [...socket!.outbox.values()]) if (entry.room === event.room) socket!.acknowledge(entry.clientMsgId);
       }

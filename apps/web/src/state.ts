@@ -79,6 +79,9 @@ function addMessage(room: RoomView, message: ChatMessage): void {
   if (message.seq > room.lastSeq) room.lastSeq = message.seq;
 }
 
+/** Errors after which the same send may succeed later (the client retries it). */
+export const isRetryable = (code: string): boolean => code === 'rate_limited' || code === 'internal';
+
 /** Human words for the server's error codes. */
 export function describeError(code: string, message: string): string {
   switch (code) {
@@ -168,8 +171,13 @@ export function applyEvent(state: AppState, event: ServerMessage, now: number): 
       return;
     }
     case 'error': {
-      // An error about a send (its ref is the clientMsgId): that message will not be stored.
+      // An error about a send (its ref is the clientMsgId). Rate limits pass: the
+      // socket sends it again shortly. Anything else means it will never be stored.
       const refused = state.pending.find((p) => p.clientMsgId === event.ref);
+      if (refused && isRetryable(event.code)) {
+        state.notice = describeError(event.code, event.message);
+        return;
+      }
       if (refused) state.pending = state.pending.filter((p) => p !== refused);
       state.notice = describeError(event.code, event.message) + (refused ? ' The message was not sent.' : '');
       return;

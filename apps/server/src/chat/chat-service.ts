@@ -37,6 +37,17 @@ const JOIN_HISTORY = 50;
 
 type Ref = string | number | undefined;
 
+/** The `ref` and `room` of a raw client message, if it has them (for answering one we will not handle). */
+function peekRef(text: string): { ref: Ref; room: string | undefined } {
+  try {
+    const raw = JSON.parse(text) as { ref?: unknown; room?: unknown } | null;
+    const ref = typeof raw?.ref === 'string' || typeof raw?.ref === 'number' ? raw.ref : undefined;
+    return { ref, room: typeof raw?.room === 'string' ? raw.room : undefined };
+  } catch {
+    return { ref: undefined, room: undefined };
+  }
+}
+
 /** Delivery state of one room on one connection: what it has seen, in `seq` order. */
 class RoomCursor {
   /** Highest seq delivered; everything up to it has been delivered once, in order. */
@@ -164,7 +175,9 @@ export class ChatService {
     if (state.closed) return;
     if (state.processing) {
       if (state.inbox.length >= MAX_INBOX) {
-        state.error('rate_limited', 'too many requests in flight');
+        // Refused unread, but answered with its ref (and room) so the client knows which one.
+        const { ref, room } = peekRef(text);
+        state.error('rate_limited', 'too many requests in flight', ref, room);
         this.strike(state);
         return;
       }
