@@ -1,6 +1,6 @@
 import { CloseCode } from './constants.js';
 import { ProtocolError, ProtocolErrorCode, protocolError } from './errors.js';
-import { applyMask } from './mask.js';
+import { applyMask, maskInto } from './mask.js';
 
 /**
  * The header of the frame being parsed. The parser reuses one object: it is
@@ -23,8 +23,12 @@ export interface FrameHeader {
  * `ProtocolError` to refuse it — before any of its payload is buffered.
  */
 export interface FrameSink {
-  onFrameHeader(header: FrameHeader): void;
-  /** A piece of the current frame's payload, already unmasked; a view into the input. */
+  /**
+   * Returns true to receive this frame's payload in one piece (assembled
+   * into a buffer of its own when it spans reads) rather than piece by piece.
+   */
+  onFrameHeader(header: FrameHeader): boolean | void;
+  /** A piece of the current frame's payload, already unmasked; a view into the input or the whole payload. */
   onFramePayload(piece: Buffer): void;
   onFrameEnd(): void;
 }
@@ -56,6 +60,8 @@ export class FrameParser {
   private masked = false;
   private maskOffset = 0;
   private readonly mask = Buffer.alloc(4);
+  /** The sink wants the current frame's payload whole. */
+  private whole = false;
   private readonly header: FrameHeader = {
     fin: false,
     rsv1: false,
@@ -190,7 +196,7 @@ export class FrameParser {
     this.masked = masked;
     this.maskOffset = 0;
     this.remaining = length;
-    this.sink.onFrameHeader(h);
+    this.whole = this.sink.onFrameHeader(h) === true;
     if (length === 0) {
       this.sink.onFrameEnd();
     } else {
@@ -201,6 +207,8 @@ export class FrameParser {
 
   /** Passes on the payload bytes queued so far; returns whether the frame ended. */
   private readPayload(): boolean {
+    // Whole and within the current read: the usual path hands it on as one view, uncopied.
+    if (this.whole && this.offset + this.remaining > (this.chunks[0]?.length ?? 0)) return this.assemblePayload();
     while (this.remaining > 0) {
       if (this.buffered === 0 || this.paused) return false;
       const buf = this.chunks[0]!;
@@ -218,6 +226,34 @@ export class FrameParser {
       if (this.state === State.Failed) return false;
     }
     this.state = State.Header;
+    this.sink.onFrameEnd();
+    return true;
+  }
+
+  /**
+   * A payload wanted whole that spans reads: once all of it has arrived (we
+   * allocate nothing for bytes not received), it is copied — and unmasked in
+   * the same pass — into one buffer of the frame's size. That saves the sink a
+   * separate concatenation and the in-place unmasking of every piece.
+   */
+  private assemblePayload(): boolean {
+    if (this.buffered < this.remaining || this.paused) return false;
+    const total = this.remaining;
+    const target = Buffer.allocUnsafe(total);
+    let at = 0;
+    while (at < total) {
+      const buf = this.chunks[0]!;
+      const take = Math.min(buf.length - this.offset, total - at);
+      const piece = buf.subarray(this.offset, this.offset + take);
+      if (this.masked) maskInto(piece, this.mask, target, at, (this.maskOffset + at) & 3);
+      else target.set(piece, at);
+      this.advance(take);
+      at += take;
+    }
+    this.remaining = 0;
+    this.state = State.Header;
+    this.sink.onFramePayload(target);
+    if ((this.state as State) === State.Failed) return false;
     this.sink.onFrameEnd();
     return true;
   }

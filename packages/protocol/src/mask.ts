@@ -126,9 +126,13 @@ export function applyMask(buf: Uint8Array, mask: Uint8Array, maskOffset = 0): vo
   maskCopy(buf, mask, maskOffset, buf, 0);
 }
 
-/** Writes `source` masked with `mask` into `target` at `targetOffset`: one pass, source untouched. */
-export function maskInto(source: Uint8Array, mask: Uint8Array, target: Uint8Array, targetOffset: number): void {
-  maskCopy(source, mask, 0, target, targetOffset);
+/**
+ * Writes `source` masked with `mask` (from key index `maskOffset`) into
+ * `target` at `targetOffset`, leaving the source untouched: copy and mask in
+ * one go, for assembling an unmasked payload straight into its final buffer.
+ */
+export function maskInto(source: Uint8Array, mask: Uint8Array, target: Uint8Array, targetOffset: number, maskOffset = 0): void {
+  maskCopy(source, mask, maskOffset, target, targetOffset);
 }
 
 /**

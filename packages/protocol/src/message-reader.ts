@@ -61,7 +61,7 @@ export class MessageReader implements FrameSink {
     this.requireMask = options.role === 'server';
   }
 
-  onFrameHeader(h: FrameHeader): void {
+  onFrameHeader(h: FrameHeader): boolean {
     // RFC 6455 §5.2: RSV2/RSV3 have no meaning without an extension that defines them.
     if (h.rsv2 || h.rsv3) throw protocolError(ProtocolErrorCode.ReservedBits, 'RSV2/RSV3 set without an extension');
     // RFC 6455 §5.1: clients mask every frame; servers never do.
@@ -85,7 +85,7 @@ export class MessageReader implements FrameSink {
       // RFC 7692 §6: RSV1 marks only the first frame of a data message.
       if (h.rsv1) throw protocolError(ProtocolErrorCode.ReservedBits, 'RSV1 set on a control frame');
       this.frameIsControl = true;
-      return;
+      return false;
     }
     this.frameIsControl = false;
 
@@ -115,6 +115,9 @@ export class MessageReader implements FrameSink {
         `the message exceeds the limit of ${this.options.maxPayload} bytes`,
       );
     }
+    // Binary and compressed payloads are wanted whole (one buffer, no concatenation);
+    // plain text streams in pieces so that invalid UTF-8 fails on its first bad byte.
+    return this.messageIsBinary || this.messageCompressed;
   }
 
   onFramePayload(piece: Buffer): void {
