@@ -49,7 +49,20 @@ export function encodeFrame(opcode: number, payload: Uint8Array, fin = true, rsv
     if (length < 256) {
       // Short payloads: one fused copy-and-mask loop beats any setup.
       const k = headerSize - 4;
-      for (let i = 0; i < length; i++) frame[headerSize + i] = payload[i]! ^ frame[k + (i & 3)]!;
+      const m0 = frame[k]!;
+      const m1 = frame[k + 1]!;
+      const m2 = frame[k + 2]!;
+      const m3 = frame[k + 3]!;
+      let i = 0;
+      for (const end = length & ~3; i < end; i += 4) {
+        frame[headerSize + i] = payload[i]! ^ m0;
+        frame[headerSize + i + 1] = payload[i + 1]! ^ m1;
+        frame[headerSize + i + 2] = payload[i + 2]! ^ m2;
+        frame[headerSize + i + 3] = payload[i + 3]! ^ m3;
+      }
+      if (i < length) frame[headerSize + i] = payload[i]! ^ m0;
+      if (i + 1 < length) frame[headerSize + i + 1] = payload[i + 1]! ^ m1;
+      if (i + 2 < length) frame[headerSize + i + 2] = payload[i + 2]! ^ m2;
     } else {
       maskInto(payload, frame.subarray(headerSize - 4, headerSize), frame, headerSize);
     }
