@@ -59,7 +59,8 @@ export class FrameParser {
   private remaining = 0;
   private masked = false;
   private maskOffset = 0;
-  private readonly mask = Buffer.alloc(4);
+  // A slice of Node's shared pool: a connection should not own an ArrayBuffer of its own for 4 bytes.
+  private readonly mask = Buffer.allocUnsafe(4);
   /** The sink wants the current frame's payload whole. */
   private whole = false;
   private readonly header: FrameHeader = {
