@@ -201,15 +201,6 @@ export const realtimePlugin = fp(
       await Promise.race([Promise.all(closed), timer]);
       for (const conn of connections) conn.terminate();
     });
-
-    app.decorate('wsConnections', () => connections.size);
   },
   { name: 'realtime', dependencies: ['auth', 'chat', 'metrics'] },
 );
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** Open WebSocket connections on this node. */
-    wsConnections(): number;
-  }
-}
