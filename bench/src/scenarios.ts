@@ -1,0 +1,628 @@
+import { Histogram } from './lib/histogram.js';
+import { CpuMeter } from './lib/proc.js';
+import type { LoadGenerator } from './load/generator.js';
+import type { Command, JoinResult, OpenResult, Phase, PhaseStats, StopResult } from './load/messages.js';
+import { Results } from './results.js';
+import { ADMIN_TOKEN, SERVER_NAMES, startServer, type ServerHandle, type ServerName } from './servers.js';
+
+/** Sizes and durations; `--quick` shrinks them for a smoke test. */
+export interface Config {
+  runs: number;
+  /** Guest users created on our server (connections share them round-robin). */
+  users: number;
+  warmMs: number;
+  measureMs: number;
+  fanout: { members: number; window: number; rate: number; textBytes: number };
+  rooms: { rooms: number; size: number; perRoomRate: number; textBytes: number };
+  echo: { conns: number; window: number; textBytes: number };
+  storm: { conns: number; rate: number };
+  persist: { senders: number[]; textBytes: number };
+}
+
+export const FULL: Config = {
+  runs: 3,
+  users: 1000,
+  warmMs: 1500,
+  measureMs: 5000,
+  fanout: { members: 1000, window: 8, rate: 50, textBytes: 64 },
+  rooms: { rooms: 1000, size: 10, perRoomRate: 2, textBytes: 64 },
+  echo: { conns: 100, window: 8, textBytes: 32 },
+  storm: { conns: 10_000, rate: 2000 },
+  persist: { senders: [1, 50], textBytes: 64 },
+};
+
+export const QUICK: Config = {
+  runs: 1,
+  users: 200,
+  warmMs: 500,
+  measureMs: 2000,
+  fanout: { members: 200, window: 8, rate: 50, textBytes: 64 },
+  rooms: { rooms: 100, size: 10, perRoomRate: 2, textBytes: 64 },
+  echo: { conns: 20, window: 8, textBytes: 32 },
+  storm: { conns: 1000, rate: 1000 },
+  persist: { senders: [1, 10], textBytes: 64 },
+};
+
+export interface Context {
+  cfg: Config;
+  gen: LoadGenerator;
+  results: Results;
+  /** Our server's SQLite file, kept across its restarts within the run. */
+  databasePath: string;
+  /** Session tokens of the guest users (filled on our server's first start). */
+  tokens: string[];
+  /** Node flags for our server in the profiling pass of scenario 1; undefined: no profile. */
+  profileArgs: string[] | undefined;
+  /** When the profiled pass measured (µs of CLOCK_MONOTONIC): the part of the profile to read. */
+  profileWindow?: [number, number];
+  log: (line: string) => void;
+}
+
+export const SCENARIOS = ['fanout', 'rooms', 'echo', 'storm', 'persist'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Connections of the three servers live side by side in the workers: each server gets its own numbers. */
+const CONN_SPACE = 100_000;
+const OPEN_TIMEOUT_MS = 30_000;
+const pct = (share: number) => share * 100;
+
+// ---- helpers --------------------------------------------------------------------
+
+async function start(ctx: Context, name: ServerName, nodeArgs?: string[]): Promise<ServerHandle> {
+  const server = await startServer(name, { databasePath: ctx.databasePath, ...(nodeArgs ? { nodeArgs } : {}) });
+  if (name === 'ours' && ctx.tokens.length === 0) await createUsers(ctx, server);
+  return server;
+}
+
+async function post(server: ServerHandle, path: string, body: object, bearer?: string): Promise<{ status: number; json: unknown }> {
+  const res = await fetch(`${server.origin}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: await res.json().catch(() => null) };
+}
+
+async function inParallel<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
+}
+
+/** Guests through POST /api/auth/guest, as a client would sign up. */
+async function createUsers(ctx: Context, server: ServerHandle): Promise<void> {
+  const t0 = Date.now();
+  const tokens: string[] = new Array(ctx.cfg.users);
+  const ids = Array.from({ length: ctx.cfg.users }, (_, i) => i);
+  await inParallel(ids, 16, async (i) => {
+    const { status, json } = await post(server, '/api/auth/guest', { username: `bench-${i}` });
+    if (status !== 201) throw new Error(`POST /api/auth/guest answered ${status}: ${JSON.stringify(json)}`);
+    tokens[i] = (json as { token: string }).token;
+  });
+  ctx.tokens = tokens;
+  ctx.log(`  created ${tokens.length} guest users in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+/** Rooms through POST /api/admin/rooms (our server only; the twins create rooms on join). */
+async function createRooms(server: ServerHandle, ids: string[]): Promise<void> {
+  if (server.name !== 'ours') return;
+  await inParallel(ids, 8, async (id) => {
+    const { status, json } = await post(server, '/api/admin/rooms', { id, title: id }, ADMIN_TOKEN);
+    if (status !== 201 && status !== 409) throw new Error(`POST /api/admin/rooms answered ${status}: ${JSON.stringify(json)}`);
+  });
+}
+
+/** Groups `conns` by worker. */
+function byWorker<T>(items: readonly T[], workerOf: (item: T) => number, workers: number): T[][] {
+  const out: T[][] = Array.from({ length: workers }, () => []);
+  for (const item of items) out[workerOf(item)]!.push(item);
+  return out;
+}
+
+interface Opened {
+  opened: number;
+  failed: number;
+  firstError?: string;
+  seconds: number;
+  handshakesPerSecond: number;
+  hist: Histogram;
+}
+
+/**
+ * Opens connections `base + k` (k < count) on the workers `workerOf(k)`
+ * chooses; paced at `rate` per second in all when given.
+ */
+async function openConns(
+  ctx: Context,
+  server: ServerHandle,
+  base: number,
+  count: number,
+  workerOf: (k: number) => number,
+  rate?: number,
+): Promise<Opened> {
+  const ks = byWorker(
+    Array.from({ length: count }, (_, k) => k),
+    workerOf,
+    ctx.gen.size,
+  );
+  const active = ks.filter((l) => l.length > 0).length;
+  const t0 = Date.now();
+  const results = await ctx.gen.all<OpenResult>((w) => {
+    const mine = ks[w]!;
+    if (mine.length === 0) return undefined;
+    const cmd: Command = {
+      cmd: 'open',
+      target: {
+        kind: server.clientKind,
+        url: server.url,
+        ...(server.name === 'ours' ? { tokens: mine.map((k) => ctx.tokens[k % ctx.tokens.length]!) } : {}),
+      },
+      conns: mine.map((k) => base + k),
+      concurrency: rate ? 1000 : 100,
+      timeoutMs: OPEN_TIMEOUT_MS,
+      ...(rate ? { ratePerSec: rate / active } : {}),
+    };
+    return cmd;
+  });
+  const hist = new Histogram();
+  let opened = 0;
+  let failed = 0;
+  let firstError: string | undefined;
+  let first = Infinity;
+  let last = 0;
+  for (const r of results) {
+    if (!r) continue;
+    opened += r.opened;
+    failed += r.failed;
+    firstError ??= r.firstError;
+    hist.add(r.hist);
+    first = Math.min(first, r.firstStartNs);
+    if (r.opened > 0) last = Math.max(last, r.lastDoneNs);
+  }
+  const spanS = last > first ? (last - first) / 1e9 : Number.NaN;
+  return {
+    opened,
+    failed,
+    ...(firstError === undefined ? {} : { firstError }),
+    seconds: (Date.now() - t0) / 1000,
+    handshakesPerSecond: opened / spanS,
+    hist,
+  };
+}
+
+async function joinConns(ctx: Context, assign: Array<[conn: number, room: string]>, workerOf: (conn: number) => number): Promise<void> {
+  const parts = byWorker(assign, ([conn]) => workerOf(conn), ctx.gen.size);
+  const results = await ctx.gen.all<JoinResult>((w) =>
+    parts[w]!.length > 0 ? { cmd: 'join', assign: parts[w]!, concurrency: 50 } : undefined,
+  );
+  const failed = results.reduce((n, r) => n + (r?.failed ?? 0), 0);
+  if (failed > 0) throw new Error(`${failed} joins failed: ${results.find((r) => r?.firstError)?.firstError}`);
+}
+
+async function closeConns(ctx: Context): Promise<void> {
+  await ctx.gen.all({ cmd: 'close' });
+}
+
+interface Window {
+  /** process.hrtime of the measured window's start and end, in µs. */
+  fromUs: number;
+  toUs: number;
+  /** Messages received per second, all workers. */
+  rate: number;
+  sentRate: number;
+  hist: Histogram;
+  serverCpu: number;
+  generatorCpu: number;
+  errors: number;
+  firstError?: string;
+  lost: number;
+}
+
+/** Measures for `ms`: what the workers received, and the CPU of the server and of the generator. */
+async function measure(ctx: Context, server: ServerHandle, ms: number): Promise<Window> {
+  const serverMeter = new CpuMeter(() => [server.pid]);
+  const genMeter = new CpuMeter(() => [...ctx.gen.pids(), process.pid]);
+  await ctx.gen.all({ cmd: 'measure', on: true });
+  serverMeter.mark();
+  genMeter.mark();
+  const fromUs = Number(process.hrtime.bigint() / 1000n);
+  await sleep(ms);
+  const toUs = Number(process.hrtime.bigint() / 1000n);
+  const stats = await ctx.gen.all<PhaseStats>({ cmd: 'measure', on: false });
+  const serverCpu = serverMeter.read().total;
+  const generatorCpu = genMeter.read().total;
+  const hist = new Histogram();
+  let rate = 0;
+  let sentRate = 0;
+  let errors = 0;
+  let lost = 0;
+  let firstError: string | undefined;
+  for (const s of stats) {
+    rate += s.received / s.seconds;
+    sentRate += s.sent / s.seconds;
+    hist.add(s.hist);
+    errors += s.errors;
+    lost += s.lost;
+    firstError ??= s.firstError;
+  }
+  return { fromUs, toUs, rate, sentRate, hist, serverCpu, generatorCpu, errors, lost, ...(firstError === undefined ? {} : { firstError }) };
+}
+
+/** Starts a phase on the workers, warms up, measures, stops and waits for what is in flight. */
+async function runPhase(ctx: Context, server: ServerHandle, phases: Array<Phase | undefined>, warmMs = ctx.cfg.warmMs): Promise<Window> {
+  await ctx.gen.all((w) => (phases[w] ? { cmd: 'start', phase: phases[w]! } : undefined));
+  await sleep(warmMs);
+  const win = await measure(ctx, server, ctx.cfg.measureMs);
+  const stops = await ctx.gen.all<StopResult>((w) => (phases[w] ? { cmd: 'stop', timeoutMs: 15_000 } : undefined));
+  const outstanding = stops.reduce((n, s) => n + (s?.outstanding ?? 0), 0);
+  if (win.errors > 0 || win.lost > 0 || outstanding > 0) {
+    ctx.log(`    ${server.name}: ${win.errors} errors (${win.firstError ?? '-'}), ${win.lost} connections lost, ${outstanding} unanswered`);
+  }
+  return win;
+}
+
+function tag(): string {
+  return `b${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+/** Rotates the order servers are measured in from run to run, so drifting background load hits all alike. */
+function rotation<T>(items: readonly T[], run: number): T[] {
+  const k = run % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
+function logWindow(ctx: Context, label: string, name: ServerName, w: Window, unit: string): void {
+  const p50 = w.hist.quantileMs(0.5);
+  const p99 = w.hist.quantileMs(0.99);
+  ctx.log(
+    `    ${label} ${name}: ${Math.round(w.rate)} ${unit}, p50 ${p50?.toFixed(2)} ms, p99 ${p99?.toFixed(2)} ms, ` +
+      `server CPU ${Math.round(pct(w.serverCpu))}%, generator ${Math.round(pct(w.generatorCpu))}%`,
+  );
+}
+
+// ---- 1. room fan-out -------------------------------------------------------------------
+
+export async function fanout(ctx: Context): Promise<void> {
+  const { members, window, rate, textBytes } = ctx.cfg.fanout;
+  const S = 'fanout';
+  const room = 'fanout';
+  const W = ctx.gen.size;
+  const workerOf = (k: number) => k % W;
+  ctx.log(`1. room fan-out: ${members} members, 1 sender, ${textBytes} B; window ${window}, then ${rate} msgs/s`);
+  const servers: ServerHandle[] = [];
+  const setup = async (name: ServerName, index: number, nodeArgs?: string[]) => {
+    const server = await start(ctx, name, nodeArgs);
+    await createRooms(server, [room]);
+    const base = index * CONN_SPACE;
+    const o = await openConns(ctx, server, base, members, workerOf);
+    if (o.failed > 0) throw new Error(`${name}: ${o.failed} connections failed (${o.firstError})`);
+    const t0 = Date.now();
+    await joinConns(
+      ctx,
+      Array.from({ length: members }, (_, k) => [base + k, room] as [number, string]),
+      (conn) => workerOf(conn - base),
+    );
+    ctx.log(`  ${name}: ${members} connected in ${o.seconds.toFixed(1)} s, joined in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    // Presence and join replies settle before anything is measured.
+    await sleep(1000);
+    return server;
+  };
+  const phasesFor = (index: number, mode: 'window' | 'rate'): Phase[] => {
+    const base = index * CONN_SPACE;
+    const t = tag();
+    ctx.gen.senderWorker = workerOf(0);
+    return Array.from({ length: W }, (_, w) => {
+      const mine = Array.from({ length: members }, (_, k) => k).filter((k) => workerOf(k) === w);
+      return {
+        kind: 'fanout',
+        room,
+        members: mine.map((k) => base + k),
+        ...(w === workerOf(0) ? { sender: base } : {}),
+        workers: Math.min(W, members),
+        mode,
+        window,
+        rate,
+        textBytes,
+        tag: t,
+      } satisfies Phase;
+    });
+  };
+
+  try {
+    for (const [i, name] of SERVER_NAMES.entries()) servers.push(await setup(name, i));
+    for (let run = 0; run < ctx.cfg.runs; run++) {
+      ctx.log(`  run ${run + 1}/${ctx.cfg.runs}`);
+      for (const i of rotation([0, 1, 2], run)) {
+        const server = servers[i]!;
+        const sat = await runPhase(ctx, server, phasesFor(i, 'window'));
+        logWindow(ctx, 'saturating', server.name, sat, 'deliveries/s');
+        const r = ctx.results;
+        r.add(S, 'saturating: deliveries/s', 'deliveries/s', 'higher', server.name, sat.rate);
+        r.add(S, 'saturating: p50 send→receive', 'ms', 'lower', server.name, sat.hist.quantileMs(0.5));
+        r.add(S, 'saturating: p99 send→receive', 'ms', 'lower', server.name, sat.hist.quantileMs(0.99));
+        r.add(S, 'saturating: server CPU', '% of a core', 'lower', server.name, pct(sat.serverCpu));
+        r.add(S, 'saturating: server CPU per delivery', 'µs', 'lower', server.name, (sat.serverCpu * 1e6) / sat.rate);
+        r.add(S, 'saturating: generator CPU', '% of a core', 'info', server.name, pct(sat.generatorCpu));
+
+        const fixed = await runPhase(ctx, server, phasesFor(i, 'rate'));
+        logWindow(ctx, `${rate} msgs/s`, server.name, fixed, 'deliveries/s');
+        r.add(S, `${rate} msgs/s: deliveries/s (offered ${(rate * members).toLocaleString('en-US')})`, 'deliveries/s', 'higher', server.name, fixed.rate);
+        r.add(S, `${rate} msgs/s: p50 send→receive`, 'ms', 'lower', server.name, fixed.hist.quantileMs(0.5));
+        r.add(S, `${rate} msgs/s: p99 send→receive`, 'ms', 'lower', server.name, fixed.hist.quantileMs(0.99));
+        r.add(S, `${rate} msgs/s: server CPU`, '% of a core', 'lower', server.name, pct(fixed.serverCpu));
+        r.add(S, `${rate} msgs/s: generator CPU`, '% of a core', 'info', server.name, pct(fixed.generatorCpu));
+      }
+    }
+  } finally {
+    await closeConns(ctx);
+    for (const s of servers) await s.stop();
+  }
+
+  if (ctx.profileArgs) {
+    // A separate pass, so the profiler's overhead is in no reported figure.
+    ctx.log('  profiling our server (--cpu-prof) under the saturating load…');
+    let server: ServerHandle | undefined;
+    try {
+      server = await setup('ours', 0, ctx.profileArgs);
+      const w = await runPhase(ctx, server, phasesFor(0, 'window'));
+      ctx.profileWindow = [w.fromUs, w.toUs];
+      logWindow(ctx, 'profiled', 'ours', w, 'deliveries/s');
+    } finally {
+      await closeConns(ctx);
+      await server?.stop(); // SIGTERM: a clean exit writes the profile
+    }
+  }
+}
+
+// ---- 2. many small rooms -------------------------------------------------------------
+
+export async function rooms(ctx: Context): Promise<void> {
+  const { rooms: n, size, perRoomRate, textBytes } = ctx.cfg.rooms;
+  const S = 'rooms';
+  const W = ctx.gen.size;
+  const conns = n * size;
+  // A room lives in one worker, so each worker drives whole rooms.
+  const roomOf = (k: number) => Math.floor(k / size);
+  const workerOf = (k: number) => roomOf(k) % W;
+  const roomId = (r: number) => `small-${r}`;
+  ctx.log(
+    `2. many small rooms: ${conns} connections in ${n} rooms of ${size}, ${perRoomRate} msgs/s per room ` +
+      `(${n * perRoomRate} msgs/s in, ${n * perRoomRate * size} deliveries/s out)`,
+  );
+  // One server at a time: 30,000 client connections at once would crowd the fd limits (often
+  // 20,000 per process) and the machine; so these runs are not interleaved between servers.
+  for (const [index, name] of SERVER_NAMES.entries()) {
+    const base = index * CONN_SPACE;
+    let server: ServerHandle | undefined;
+    try {
+      server = await start(ctx, name);
+      const t0 = Date.now();
+      await createRooms(
+        server,
+        Array.from({ length: n }, (_, r) => roomId(r)),
+      );
+      const t1 = Date.now();
+      const o = await openConns(ctx, server, base, conns, workerOf);
+      if (o.failed > 0) throw new Error(`${name}: ${o.failed} connections failed (${o.firstError})`);
+      const t2 = Date.now();
+      await joinConns(
+        ctx,
+        Array.from({ length: conns }, (_, k) => [base + k, roomId(roomOf(k))] as [number, string]),
+        (conn) => workerOf(conn - base),
+      );
+      const t3 = Date.now();
+      ctx.log(
+        `  ${name}: rooms created in ${((t1 - t0) / 1000).toFixed(1)} s, ${conns} connected in ${((t2 - t1) / 1000).toFixed(1)} s, ` +
+          `joined in ${((t3 - t2) / 1000).toFixed(1)} s`,
+      );
+      ctx.results.add(S, 'setup: join every connection', 's', 'lower', name, (t3 - t2) / 1000);
+      await sleep(1000);
+      for (let run = 0; run < ctx.cfg.runs; run++) {
+        const t = tag();
+        const phases = Array.from({ length: W }, (_, w) => {
+          const mine = Array.from({ length: n }, (_, r) => r).filter((r) => r % W === w);
+          if (mine.length === 0) return undefined;
+          return {
+            kind: 'rooms',
+            rooms: mine.map((r) => ({ room: roomId(r), conns: Array.from({ length: size }, (_, j) => base + r * size + j) })),
+            perRoomRate,
+            textBytes,
+            tag: `${t}w${w}`,
+          } satisfies Phase;
+        });
+        const win = await runPhase(ctx, server, phases, Math.max(ctx.cfg.warmMs, 2000));
+        logWindow(ctx, `run ${run + 1}`, name, win, 'deliveries/s');
+        const r = ctx.results;
+        r.add(S, `deliveries/s (offered ${(n * perRoomRate * size).toLocaleString('en-US')})`, 'deliveries/s', 'higher', name, win.rate);
+        r.add(S, 'p50 send→receive', 'ms', 'lower', name, win.hist.quantileMs(0.5));
+        r.add(S, 'p99 send→receive', 'ms', 'lower', name, win.hist.quantileMs(0.99));
+        r.add(S, 'server CPU', '% of a core', 'lower', name, pct(win.serverCpu));
+        r.add(S, 'server CPU per delivery', 'µs', 'lower', name, (win.serverCpu * 1e6) / win.rate);
+        r.add(S, 'generator CPU', '% of a core', 'info', name, pct(win.generatorCpu));
+      }
+    } finally {
+      await closeConns(ctx);
+      await server?.stop();
+    }
+  }
+}
+
+// ---- 3. echo-like round trip ------------------------------------------------------------
+
+export async function echo(ctx: Context): Promise<void> {
+  const { conns, window, textBytes } = ctx.cfg.echo;
+  const S = 'echo';
+  const W = ctx.gen.size;
+  const workerOf = (k: number) => k % W;
+  const roomId = (k: number) => `echo-${k}`;
+  ctx.log(`3. echo-like round trip: ${conns} connections, each alone in a room, ${textBytes} B, ${window} in flight each`);
+  const servers: ServerHandle[] = [];
+  try {
+    for (const [index, name] of SERVER_NAMES.entries()) {
+      const server = await start(ctx, name);
+      servers.push(server);
+      const base = index * CONN_SPACE;
+      await createRooms(
+        server,
+        Array.from({ length: conns }, (_, k) => roomId(k)),
+      );
+      const o = await openConns(ctx, server, base, conns, workerOf);
+      if (o.failed > 0) throw new Error(`${name}: ${o.failed} connections failed (${o.firstError})`);
+      await joinConns(
+        ctx,
+        Array.from({ length: conns }, (_, k) => [base + k, roomId(k)] as [number, string]),
+        (conn) => workerOf(conn - base),
+      );
+    }
+    await sleep(500);
+    for (let run = 0; run < ctx.cfg.runs; run++) {
+      ctx.log(`  run ${run + 1}/${ctx.cfg.runs}`);
+      for (const index of rotation([0, 1, 2], run)) {
+        const server = servers[index]!;
+        const base = index * CONN_SPACE;
+        const t = tag();
+        const phases = Array.from({ length: W }, (_, w) => {
+          const mine = Array.from({ length: conns }, (_, k) => k).filter((k) => workerOf(k) === w);
+          if (mine.length === 0) return undefined;
+          return { kind: 'echo', conns: mine.map((k) => [base + k, roomId(k)]), window, textBytes, tag: `${t}w${w}` } satisfies Phase;
+        });
+        const win = await runPhase(ctx, server, phases);
+        logWindow(ctx, 'echo', server.name, win, 'msgs/s');
+        const r = ctx.results;
+        r.add(S, 'round trips/s', 'round trips/s', 'higher', server.name, win.rate);
+        r.add(S, 'p50 round trip', 'ms', 'lower', server.name, win.hist.quantileMs(0.5));
+        r.add(S, 'p99 round trip', 'ms', 'lower', server.name, win.hist.quantileMs(0.99));
+        r.add(S, 'server CPU', '% of a core', 'lower', server.name, pct(win.serverCpu));
+        r.add(S, 'server CPU per message', 'µs', 'lower', server.name, (win.serverCpu * 1e6) / win.rate);
+        r.add(S, 'generator CPU', '% of a core', 'info', server.name, pct(win.generatorCpu));
+      }
+    }
+  } finally {
+    await closeConns(ctx);
+    for (const s of servers) await s.stop();
+  }
+}
+
+// ---- 4. connection storm and idle cost ---------------------------------------------------
+
+async function waitFor(check: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
+export async function storm(ctx: Context): Promise<void> {
+  const { conns, rate } = ctx.cfg.storm;
+  const S = 'storm';
+  const W = ctx.gen.size;
+  const workerOf = (k: number) => k % W;
+  ctx.log(`4. connection storm: ${conns} connections opened at ${rate}/s, then held idle`);
+  for (let run = 0; run < ctx.cfg.runs; run++) {
+    ctx.log(`  run ${run + 1}/${ctx.cfg.runs}`);
+    for (const index of rotation([0, 1, 2], run)) {
+      const name = SERVER_NAMES[index]!;
+      const base = index * CONN_SPACE;
+      // A fresh server each time: a clean memory baseline, and a new port (no TIME_WAIT reuse).
+      let server: ServerHandle | undefined;
+      try {
+        server = await start(ctx, name);
+        // Warm-up: the first handshakes compile the code later ones share.
+        await openConns(ctx, server, base, 200, workerOf);
+        await closeConns(ctx);
+        const s = server;
+        const idleFds = s.fds();
+        await waitFor(() => s.fds() <= idleFds, 5000);
+        await sleep(300);
+        const rssBefore = await s.settledRss();
+        const fdsBefore = s.fds();
+
+        const meter = new CpuMeter(() => [s.pid]);
+        const genMeter = new CpuMeter(() => [...ctx.gen.pids(), process.pid]);
+        meter.mark();
+        genMeter.mark();
+        const o = await openConns(ctx, s, base, conns, workerOf, rate);
+        const { total: serverCpu, cpuSeconds: serverCpuSeconds } = meter.read();
+        const generatorCpu = genMeter.read().total;
+        // The server may still be finishing handshakes the clients already count.
+        await waitFor(() => s.fds() >= fdsBefore + o.opened, 10_000);
+        await sleep(500);
+        const rssAfter = await s.settledRss();
+        const held = Math.max(1, s.fds() - fdsBefore);
+        const perConn = (rssAfter - rssBefore) / held;
+        ctx.log(
+          `    ${name}: ${o.opened} opened, ${o.failed} failed${o.firstError ? ` (${o.firstError})` : ''}, ` +
+            `${Math.round(o.handshakesPerSecond)} handshakes/s, p99 ${o.hist.quantileMs(0.99)?.toFixed(1)} ms, ` +
+            `RSS +${(perConn / 1024).toFixed(1)} KiB per connection (${held} held), server CPU ${Math.round(pct(serverCpu))}%`,
+        );
+        const r = ctx.results;
+        r.add(S, 'handshakes/s', 'handshakes/s', 'higher', name, o.handshakesPerSecond);
+        r.add(S, 'failed handshakes', 'of ' + conns.toLocaleString('en-US'), 'info', name, o.failed);
+        r.add(S, 'p99 handshake time', 'ms', 'lower', name, o.hist.quantileMs(0.99));
+        r.add(S, 'server CPU during the storm', '% of a core', 'lower', name, pct(serverCpu));
+        // CPU seconds per handshake hold steadier than handshakes/s on a machine shared with other work.
+        r.add(S, 'server CPU per handshake', 'µs', 'lower', name, (serverCpuSeconds * 1e6) / Math.max(1, o.opened));
+        r.add(S, 'generator CPU during the storm', '% of a core', 'info', name, pct(generatorCpu));
+        r.add(S, 'RSS per idle connection (after GC)', 'KiB', 'lower', name, perConn / 1024);
+      } finally {
+        await closeConns(ctx);
+        await server?.stop();
+      }
+    }
+  }
+}
+
+// ---- 5. persistence ---------------------------------------------------------------------
+
+export async function persist(ctx: Context): Promise<void> {
+  const { senders, textBytes } = ctx.cfg.persist;
+  const S = 'persist';
+  const W = ctx.gen.size;
+  const workerOf = (k: number) => k % W;
+  const most = Math.max(...senders);
+  const roomId = (k: number) => `persist-${k}`;
+  ctx.log(`5. persistence (ours only): ack-after-commit messages/s with ${senders.join(' and ')} senders, each alone in a room, 1 in flight`);
+  let server: ServerHandle | undefined;
+  try {
+    server = await start(ctx, 'ours');
+    await createRooms(
+      server,
+      Array.from({ length: most }, (_, k) => roomId(k)),
+    );
+    const o = await openConns(ctx, server, 0, most, workerOf);
+    if (o.failed > 0) throw new Error(`${o.failed} connections failed (${o.firstError})`);
+    await joinConns(
+      ctx,
+      Array.from({ length: most }, (_, k) => [k, roomId(k)] as [number, string]),
+      workerOf,
+    );
+    for (let run = 0; run < ctx.cfg.runs; run++) {
+      for (const n of senders) {
+        const t = tag();
+        const phases = Array.from({ length: W }, (_, w) => {
+          const mine = Array.from({ length: n }, (_, k) => k).filter((k) => workerOf(k) === w);
+          if (mine.length === 0) return undefined;
+          return { kind: 'echo', conns: mine.map((k) => [k, roomId(k)]), window: 1, textBytes, tag: `${t}w${w}` } satisfies Phase;
+        });
+        const win = await runPhase(ctx, server, phases);
+        logWindow(ctx, `${n} sender${n > 1 ? 's' : ''}`, 'ours', win, 'msgs/s');
+        const r = ctx.results;
+        const label = `${n} sender${n > 1 ? 's' : ''}`;
+        r.add(S, `${label}: acked msgs/s`, 'msgs/s', 'higher', 'ours', win.rate);
+        r.add(S, `${label}: p50 send→ack`, 'ms', 'lower', 'ours', win.hist.quantileMs(0.5));
+        r.add(S, `${label}: p99 send→ack`, 'ms', 'lower', 'ours', win.hist.quantileMs(0.99));
+        r.add(S, `${label}: server CPU`, '% of a core', 'lower', 'ours', pct(win.serverCpu));
+      }
+    }
+  } finally {
+    await closeConns(ctx);
+    await server?.stop();
+  }
+}
+
+export const RUNNERS: Record<ScenarioName, (ctx: Context) => Promise<void>> = { fanout, rooms, echo, storm, persist };
