@@ -269,6 +269,18 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
     this.socket.destroy();
   }
 
+  /**
+   * Holds writes until `uncork()` so that several frames leave in one system
+   * call (a broadcast burst, a batch of replies). Calls nest, as on a socket.
+   */
+  cork(): void {
+    this.socket.cork();
+  }
+
+  uncork(): void {
+    this.socket.uncork();
+  }
+
   /** Stops reading from the peer (backpressure towards it) until `resume()`. */
   pause(): void {
     this.userPaused = true;

@@ -54,9 +54,19 @@ class WebSocketPeer implements ChatPeer {
     private readonly sent: () => void,
   ) {}
 
+  /** Whether writes are held until the end of this turn (see `send`). */
+  private corked = false;
+
   send(event: OutgoingEvent): void {
     const c = this.connection;
     if (c.readyState !== ReadyState.Open) return;
+    // Everything sent to this peer in one turn — a group commit's broadcasts,
+    // replies to a pipelined burst — leaves in one write, not one per message.
+    if (!this.corked) {
+      this.corked = true;
+      c.cork();
+      queueMicrotask(this.uncork);
+    }
     // A reader that cannot keep up is cut off (it can resume with `since`):
     // its backlog must not grow the server's memory.
     if (c.bufferedAmount > this.maxBuffered) {
@@ -72,6 +82,11 @@ class WebSocketPeer implements ChatPeer {
       c.send(event.json);
     }
   }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.connection.uncork();
+  };
 
   close(code: number, reason: string): void {
     this.connection.close(code, reason);
