@@ -1,15 +1,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { ChatStore } from '../store.js';
+import { openConnection } from './connection.js';
 import { createMessagesRepository } from './messages-repository.js';
 import { migrate } from './migrations.js';
 import { createRoomsRepository } from './rooms-repository.js';
+import { ThreadedAppender } from './threaded-appender.js';
 import { createSessionsRepository, createUsersRepository } from './users-repository.js';
 
 export interface SqliteStoreOptions {
   /** FULL: a commit survives power loss; NORMAL: it survives a process crash (WAL). Default FULL. */
   synchronous?: 'FULL' | 'NORMAL';
+  /**
+   * Commit chat messages on a thread of their own (default, for a file), so
+   * the fsync does not stall the sockets. false: on the calling thread.
+   */
+  writerThread?: boolean;
 }
 
 /**
@@ -19,13 +26,11 @@ export interface SqliteStoreOptions {
  */
 export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): ChatStore & { readonly db: Database.Database } {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const db = new Database(file);
-  // WAL: readers never block the writer, and a commit is one append to the log.
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
+  const synchronous = options.synchronous ?? 'FULL';
+  const db = openConnection(file, synchronous);
   migrate(db);
+  // (An in-memory database is private to its connection: no second thread can share it.)
+  const appender = options.writerThread !== false && file !== ':memory:' ? new ThreadedAppender(file, synchronous) : undefined;
 
   const users = createUsersRepository(db);
   const sessions = createSessionsRepository(db);
@@ -55,14 +60,16 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     addBan: rooms.addBan,
     removeBan: rooms.removeBan,
     isBanned: rooms.isBanned,
-    appendMessages: messages.append,
+    appendMessages: appender ? (batch) => appender.append(batch) : messages.append,
     getMessage: messages.get,
     messagesAfter: messages.after,
     messagesBefore: messages.before,
     editMessage: (roomId, id, text, at) => messages.edit(roomId, id, text, at),
     deleteMessage: (roomId, id, at) => messages.remove(roomId, id, at),
     ping: () => (health.get() as { ok: number } | undefined)?.ok === 1,
-    close: () => {
+    close: async () => {
+      // The writer first: it finishes the batch it holds, then the last connection closes (and checkpoints).
+      await appender?.close();
       if (db.open) db.close();
     },
   };
