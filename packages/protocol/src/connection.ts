@@ -6,6 +6,7 @@ import { ProtocolError, ProtocolErrorCode } from './errors.js';
 import { encodeFrame } from './frame-encoder.js';
 import { FrameParser } from './frame-parser.js';
 import { MessageReader, type MessageSink } from './message-reader.js';
+import { unwatchHeartbeat, watchHeartbeat, type HeartbeatMember } from './heartbeat.js';
 import { PerMessageDeflate, type DeflateParams, type PerMessageDeflateOptions } from './permessage-deflate.js';
 import { isValidUtf8 } from './utf8.js';
 
@@ -81,7 +82,7 @@ const NOT_OPEN = () => new Error('the WebSocket is not open');
  * `MessageReader`; this class answers pings, runs the close handshake,
  * orders sends behind compression, and reports backpressure.
  */
-export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents> implements MessageSink {
+export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents> implements MessageSink, HeartbeatMember {
   readonly protocol: string | undefined;
   /** The agreed `Sec-WebSocket-Extensions` value, '' when none. */
   readonly extensions: string;
@@ -109,7 +110,8 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   /** `send` returned false: a 'drain' is owed once the socket and the queue have room. */
   private owedDrain = false;
 
-  private heartbeat: NodeJS.Timeout | undefined;
+  /** The idle timeout this connection is watched with (0: none). */
+  private heartbeatMs = 0;
   private heard = true;
   private awaitingPong = false;
 
@@ -137,8 +139,8 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
     s.on('drain', onSocketDrain);
 
     if (init.idleTimeoutMs && init.idleTimeoutMs > 0) {
-      this.heartbeat = setInterval(() => this.checkHeartbeat(), init.idleTimeoutMs);
-      this.heartbeat.unref();
+      this.heartbeatMs = init.idleTimeoutMs;
+      watchHeartbeat(this.heartbeatMs, this);
     }
     // Bytes that came with the handshake are parsed once the caller has had a
     // chance to attach listeners — including a client's `await connect()`
@@ -420,7 +422,7 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
     if (this.state === ReadyState.Closed) return;
     this.state = ReadyState.Closed;
     if (this.closeTimer) clearTimeout(this.closeTimer);
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.heartbeatMs > 0) unwatchHeartbeat(this.heartbeatMs, this);
     this.deflate?.close();
     const queue = this.sendQueue;
     this.sendQueue = undefined;
@@ -435,7 +437,8 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
     this.socket.destroy();
   }
 
-  private checkHeartbeat(): void {
+  /** @internal Once per idle period (see heartbeat.ts). */
+  onHeartbeat(): void {
     if (this.heard) {
       this.heard = false;
       this.awaitingPong = false;
