@@ -1,12 +1,37 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // One runner for the whole repo: every package's tests run from the root.
+// Two projects: `default` is every test on the default store (SQLite);
+// `server-postgres` runs the in-process server tests (they build the app with
+// test/helpers/build.ts) once more on PostgreSQL at DATABASE_URL, each server
+// in a schema of its own. Without a reachable DATABASE_URL it skips them all,
+// saying why. The tests that spawn servers (delivery/) stay on SQLite, and
+// store-contract.test.ts runs both stores itself.
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'deploy/test/**/*.test.ts', 'bench/test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
     reporters: ['default', './scripts/summary-reporter.ts'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'default',
+          include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'deploy/test/**/*.test.ts', 'bench/test/**/*.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'server-postgres',
+          include: ['apps/server/test/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'apps/server/test/store-contract.test.ts', 'apps/server/test/redact-url.test.ts'],
+          env: { CHAT_TEST_STORE: 'postgres' },
+          runner: './apps/server/test/helpers/postgres-runner.ts',
+          globalSetup: ['./apps/server/test/helpers/postgres-global-setup.ts'],
+        },
+      },
+    ],
   },
 });

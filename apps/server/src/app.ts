@@ -3,6 +3,7 @@ import Fastify, { type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Broker } from './chat/events.js';
+import type { PresenceRegistry } from './chat/presence.js';
 import type { Config } from './config.js';
 import { authPlugin } from './plugins/auth.js';
 import { chatPlugin } from './plugins/chat.js';
@@ -22,8 +23,10 @@ import './types.js';
 export interface BuildOptions {
   /** A store to use instead of opening DATABASE_PATH (tests, other databases). */
   store?: ChatStore;
-  /** A broker to use instead of the in-process one (several nodes). */
+  /** A broker to use instead of the in-process one or REDIS_URL's (several nodes). */
   broker?: Broker;
+  /** A presence registry to use instead of the in-process one or REDIS_URL's. */
+  presence?: PresenceRegistry;
   /** Fastify options (logger, https, …) merged over the defaults. */
   fastify?: FastifyServerOptions;
 }
@@ -41,6 +44,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     ...((https ? { https } : {}) as object),
     // Close idle keep-alive connections on shutdown instead of waiting for them.
     forceCloseConnections: 'idle',
+    trustProxy: config.trustProxy,
     bodyLimit: 64 * 1024,
     ...fastifyOptions,
     logger: {
@@ -66,15 +70,20 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(metricsPlugin);
   await app.register(storagePlugin, options.store ? { store: options.store } : {});
   await app.register(authPlugin);
-  await app.register(chatPlugin, options.broker ? { broker: options.broker } : {});
+  await app.register(chatPlugin, {
+    ...(options.broker ? { broker: options.broker } : {}),
+    ...(options.presence ? { presence: options.presence } : {}),
+  });
   await app.register(realtimePlugin);
   await app.register(docsPlugin);
   await app.register(webPlugin);
 
   // Shutdown in one place, in dependency order (after preClose has sent 1001
-  // to every WebSocket): commit every accepted message, stop the broker, close the database.
+  // to every WebSocket): commit every accepted message, leave the presence
+  // registry, stop the broker, close the database.
   app.addHook('onClose', async () => {
     await app.chat.drain();
+    await app.presence.close();
     await app.broker.close();
     await app.store.close();
   });

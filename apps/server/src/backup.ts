@@ -16,6 +16,11 @@ async function main(): Promise<void> {
   }
   const base = process.env.INIT_CWD ?? process.cwd();
   const config = loadConfig();
+  if (config.databaseUrl) {
+    // The data is in PostgreSQL, not in DATABASE_PATH: copying that file would back up nothing.
+    console.error('backup copies the SQLite database, but DATABASE_URL is set: back up PostgreSQL with pg_dump instead');
+    process.exit(2);
+  }
   const source = path.resolve(base, config.databasePath);
   const destination = path.resolve(base, target);
   const db = new Database(source, { readonly: true, fileMustExist: true });

@@ -1,9 +1,20 @@
+import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes' || v === 'on');
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+/** An address, a CIDR range, or one of proxy-addr's names. */
+function isProxyAddress(token: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(token)) return true;
+  const [address, bits, ...rest] = token.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
 const optional = (s: string | undefined) => (s === undefined || s.trim() === '' ? undefined : s.trim());
 
 /**
@@ -15,6 +26,22 @@ const Env = z.object({
   PORT: int(0, 65535).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_PATH: z.string().min(1).default('./data/chat.db'),
+  /** postgres://… : PostgreSQL instead of the SQLite file (several nodes share it). */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// or postgresql:// URL')
+    .optional(),
+  /** redis://… : the Redis broker and presence registry (several nodes); default in-process. */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'REDIS_URL must be a redis:// or rediss:// URL')
+    .optional(),
+  /** This node's name in logs, /healthz and presence; default hostname-pid. */
+  /** Prefix of every Redis key and channel, so deployments can share one Redis. */
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:._-]{1,64}$/, 'REDIS_PREFIX: 1-64 of A-Z a-z 0-9 : . _ -').default('chat:'),
+  /** How long a dead node's presence entries outlive it (Redis only). */
+  PRESENCE_TTL_MS: int(300, 10 * 60_000).default(15_000),
+  NODE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'NODE_ID: 1-64 letters, digits, dot, dash, underscore').optional(),
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Comma-separated origins; default: the server's own origin. */
@@ -44,11 +71,35 @@ const Env = z.object({
   /** PEM files: with both set the server speaks HTTPS (and wss://). */
   TLS_CERT: z.string().optional(),
   TLS_KEY: z.string().optional(),
+  /**
+   * Behind a reverse proxy: which peers' X-Forwarded-For to believe, so the
+   * per-IP login limit and the logs see clients, not the proxy. `true` (any
+   * peer: only when nothing else can reach the server), or comma-separated
+   * proxy addresses/CIDRs and the names loopback, linklocal, uniquelocal.
+   */
+  TRUST_PROXY: z
+    .string()
+    .refine(
+      (v) => v === 'true' || v === 'false' || v.split(',').every((t) => isProxyAddress(t.trim())),
+      'TRUST_PROXY: true, false, or proxy addresses/CIDRs (or loopback, linklocal, uniquelocal) separated by commas',
+    )
+    .optional(),
   /** Folder of the built web client; default apps/web/dist. */
   WEB_ROOT: z.string().optional(),
 });
 
 export type Config = ReturnType<typeof loadConfig>;
+
+/**
+ * TRUST_PROXY as Fastify's `trustProxy` takes it. (No hop counts: Fastify
+ * refuses them, since a count cannot tell a proxy from a client that forged
+ * the header.)
+ */
+function parseTrustProxy(value: string | undefined): boolean | string[] {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  return value.split(',').map((v) => v.trim());
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -70,6 +121,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     port: c.PORT,
     host: c.HOST,
     databasePath: c.DATABASE_PATH,
+    databaseUrl: c.DATABASE_URL,
+    redisUrl: c.REDIS_URL,
+    presenceTtlMs: c.PRESENCE_TTL_MS,
+    redisPrefix: c.REDIS_PREFIX,
+    nodeId: c.NODE_ID ?? `${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64),
     adminToken: c.ADMIN_TOKEN,
     logLevel: c.LOG_LEVEL,
     /** undefined: only the server's own origin (the request's Host, over http or https). */
@@ -90,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     dbSynchronous: c.DB_SYNCHRONOUS,
     sessionTtlMs: c.SESSION_TTL_DAYS * 24 * 60 * 60 * 1000,
     webRoot: c.WEB_ROOT,
+    trustProxy: parseTrustProxy(c.TRUST_PROXY),
     metricsToken: c.METRICS_TOKEN,
     tlsCert: c.TLS_CERT,
     tlsKey: c.TLS_KEY,

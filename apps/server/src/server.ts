@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { redactUrl } from './redact-url.js';
 
 /** Runs the chat server: `node dist/server.js`, configured by environment variables. */
 async function main(): Promise<void> {
@@ -45,7 +46,9 @@ async function main(): Promise<void> {
     {
       version,
       url: address,
-      database: path.resolve(config.databasePath),
+      // Which store, and where: never the password of a DATABASE_URL.
+      store: config.databaseUrl ? 'postgresql' : 'sqlite',
+      database: config.databaseUrl ? redactUrl(config.databaseUrl) : path.resolve(config.databasePath),
       admin: config.adminToken ? 'enabled' : 'disabled (set ADMIN_TOKEN)',
     },
     `chat server ${version} listening on ${address}`,

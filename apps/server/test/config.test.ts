@@ -49,7 +49,40 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads the cluster settings', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://chat:pw@db:5432/chat',
+      REDIS_URL: 'redis://redis:6379',
+      REDIS_PREFIX: 'prod:',
+      NODE_ID: 'node-2',
+      PRESENCE_TTL_MS: '5000',
+      TRUST_PROXY: 'uniquelocal',
+    });
+    expect(config).toMatchObject({
+      databaseUrl: 'postgres://chat:pw@db:5432/chat',
+      redisUrl: 'redis://redis:6379',
+      redisPrefix: 'prod:',
+      nodeId: 'node-2',
+      presenceTtlMs: 5000,
+      trustProxy: ['uniquelocal'],
+    });
+    expect(loadConfig({}).databaseUrl).toBeUndefined();
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1']);
+    // Without NODE_ID a node still has a name, fit for logs and Redis keys.
+    expect(loadConfig({}).nodeId).toMatch(/^[A-Za-z0-9._-]{1,64}$/);
+  });
+
   it.each([
+    ['DATABASE_URL', 'mysql://db/chat'],
+    ['REDIS_URL', 'http://redis:6379'],
+    ['NODE_ID', 'two words'],
+    ['REDIS_PREFIX', 'bad prefix'],
+    ['PRESENCE_TTL_MS', '10'],
+    ['TRUST_PROXY', 'everyone please'],
+    ['TRUST_PROXY', '1'],
+    ['TRUST_PROXY', '10.0.0.0/33'],
     ['PORT', 'abc'],
     ['PORT', '70000'],
     ['PORT', '-1'],
@@ -96,5 +129,37 @@ describe('ALLOW_GUESTS', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  /** Three wrong logins from one forwarded address, then one from another: is the fourth refused as the same IP? */
+  async function fourthFromAnotherAddress(env: Record<string, string>): Promise<number[]> {
+    const server = await build({ RATE_LOGINS_PER_MINUTE: '2', ...env });
+    try {
+      const statuses: number[] = [];
+      for (const [i, ip] of ['10.0.0.1', '10.0.0.1', '10.0.0.1', '10.0.0.2'].entries()) {
+        const res = await request(server, 'POST', '/api/auth/login', {
+          body: { username: `nobody${i}`, password: 'wrong-password' },
+          headers: { 'x-forwarded-for': ip },
+        });
+        statuses.push(res.status);
+      }
+      return statuses;
+    } finally {
+      await server.close();
+    }
+  }
+
+  it('unset: X-Forwarded-For is ignored, every request counts against the connecting address', async () => {
+    expect(await fourthFromAnotherAddress({})).toEqual([401, 401, 429, 429]);
+  });
+
+  it('set: the per-IP login limit counts the forwarded client address', async () => {
+    expect(await fourthFromAnotherAddress({ TRUST_PROXY: 'loopback' })).toEqual([401, 401, 429, 401]);
+  });
+
+  it('set to other proxies: a request from elsewhere cannot choose its address with the header', async () => {
+    expect(await fourthFromAnotherAddress({ TRUST_PROXY: '10.9.8.7' })).toEqual([401, 401, 429, 429]);
   });
 });

@@ -4,17 +4,17 @@ import { request } from './helpers/http.js';
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await build();
+  server = await build({ NODE_ID: 'node-a' });
 });
 afterAll(async () => {
   await server.close();
 });
 
 describe('GET /healthz', () => {
-  it('answers 200 {status: ok} while the database answers', async () => {
+  it('answers 200 {status: ok} with the node id while the database answers', async () => {
     const res = await request(server, 'GET', '/healthz');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: 'ok' });
+    expect(res.body).toEqual({ status: 'ok', node: 'node-a' });
   });
 });
 

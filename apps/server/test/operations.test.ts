@@ -11,9 +11,15 @@ import { loadConfig } from '../src/config.js';
 import { ADMIN_TOKEN, build, tempDir, type TestServer } from './helpers/build.js';
 import { openClient } from './helpers/chat-client.js';
 import { admin, createRoom, request, signUp } from './helpers/http.js';
+import { testStore } from './helpers/postgres.js';
 
 const run = promisify(execFile);
 const serverRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * The backup CLI's environment: only what it needs, never the runner's own
+ * DATABASE_URL (CI exports one, and the CLI would then rightly refuse).
+ */
+const cliEnv = (env: Record<string, string>) => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env });
 
 let servers: TestServer[] = [];
 afterEach(async () => {
@@ -69,7 +75,8 @@ describe('/metrics', () => {
 });
 
 describe('backup and restore', () => {
-  it('takes an online backup while the server runs; a new server on the restored file has identical history', async () => {
+  it('takes an online backup while the server runs; a new server on the restored file has identical history', async ({ skip }) => {
+    skip(testStore === 'postgres', 'SQLite only: the backup CLI copies the SQLite file; PostgreSQL is backed up with pg_dump');
     const server = await start();
     await createRoom(server, 'general');
     const alice = await openClient(server, { token: (await signUp(server, 'alice')).token, name: 'alice' });
@@ -86,7 +93,7 @@ describe('backup and restore', () => {
       // The CLI as an operator runs it, against the live database (the server keeps it open in WAL mode).
       const { stdout } = await run(process.execPath, ['dist/backup.js', file], {
         cwd: serverRoot,
-        env: { ...process.env, DATABASE_PATH: server.databasePath, INIT_CWD: serverRoot },
+        env: cliEnv({ DATABASE_PATH: server.databasePath, INIT_CWD: serverRoot }),
       });
       expect(stdout).toMatch(/backed up .* pages/);
       // Writing goes on during and after the backup; the copy is the state at backup time.
@@ -103,7 +110,22 @@ describe('backup and restore', () => {
   });
 
   it('says how to use it when the file is missing', async () => {
-    await expect(run(process.execPath, ['dist/backup.js'], { cwd: serverRoot })).rejects.toMatchObject({ code: 2 });
+    await expect(run(process.execPath, ['dist/backup.js'], { cwd: serverRoot, env: cliEnv({}) })).rejects.toMatchObject({ code: 2 });
+  });
+
+  it('refuses, pointing to pg_dump, when DATABASE_URL is set', async () => {
+    const dir = await tempDir();
+    try {
+      const refused = run(process.execPath, ['dist/backup.js', path.join(dir.path, 'backup.db')], {
+        cwd: serverRoot,
+        env: cliEnv({ DATABASE_URL: 'postgres://chat:secret@db.invalid/chat', DATABASE_PATH: path.join(dir.path, 'chat.db') }),
+      });
+      await expect(refused).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/DATABASE_URL is set.*pg_dump/) });
+      // It stopped before touching anything: no copy was written.
+      await expect(readFile(path.join(dir.path, 'backup.db'))).rejects.toMatchObject({ code: 'ENOENT' });
+    } finally {
+      await dir.remove();
+    }
   });
 });
 

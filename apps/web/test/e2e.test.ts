@@ -44,8 +44,11 @@ class ServerProcess {
   }
   async start(): Promise<void> {
     this.child = spawn(process.execPath, [serverEntry], {
+      // Only what the server needs: CI exports DATABASE_URL/REDIS_URL for other tests,
+      // and this server must stay on its own SQLite file.
       env: {
-        ...process.env,
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
         PORT: String(this.port),
         HOST: '127.0.0.1',
         DATABASE_PATH: this.databasePath,

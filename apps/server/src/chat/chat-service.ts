@@ -4,6 +4,7 @@ import { ChatError } from './chat-error.js';
 import type { Broker, RoomEvent } from './events.js';
 import { MessageWriter } from './message-writer.js';
 import { OutgoingEvent, type ChatPeer } from './peer.js';
+import { InProcessPresence, type PresenceRegistry } from './presence.js';
 import { KeyedRateLimiter, TokenBucket } from './rate-limiter.js';
 import { toChatMessage } from './wire.js';
 
@@ -20,6 +21,8 @@ export interface ChatServiceOptions {
   typingIntervalMs?: number;
   /** Told what happens, for metrics. */
   observer?: ChatObserver;
+  /** Who is online across nodes; default: this node only. */
+  presence?: PresenceRegistry;
 }
 
 /** What the domain reports as it works (the server turns it into /metrics). */
@@ -27,6 +30,8 @@ export interface ChatObserver {
   committed(seconds: number, messages: number): void;
   fanout(recipients: number): void;
   error(code: ErrorCode): void;
+  /** Something failed in the background (presence, broker) that no client request is waiting on. */
+  background?(what: string, err: unknown): void;
 }
 
 /** Client messages waiting behind one still being handled, per connection. */
@@ -54,9 +59,12 @@ class RoomCursor {
   delivered = 0;
   /** While true, live messages wait in `pending` (history being read, or a gap being filled). */
   replaying = true;
-  pending: Array<{ seq: number; event: OutgoingEvent }> = [];
+  /** `ack`: the sender's own copy (with its `ref`), owed even when the message was already delivered. */
+  pending: Array<{ seq: number; event: OutgoingEvent; ack: boolean }> = [];
   /** Archived rooms are read-only; kept current by `room_updated` events. */
   archived = false;
+  /** When this connection last announced typing here (ms; coalescing). */
+  typingAt = 0;
 }
 
 /** A connection's state in the domain. */
@@ -64,8 +72,8 @@ class PeerState {
   readonly rooms = new Map<string, RoomCursor>();
   readonly sends: TokenBucket;
   readonly joins: TokenBucket;
-  readonly typingAt = new Map<string, number>();
-  readonly inbox: string[] = [];
+  /** Messages waiting behind the one being handled; created on the first wait (most connections never need it). */
+  inbox: string[] | undefined;
   processing = false;
   strikes = 0;
   closed = false;
@@ -108,8 +116,9 @@ export interface ChatConnection {
  */
 export class ChatService {
   private readonly local = new Map<string, Set<PeerState>>();
-  /** room → user id → local connections joined: presence is announced on 0 ↔ 1. */
+  /** room → user id → local connections joined: the presence registry is told on 0 ↔ 1. */
   private readonly online = new Map<string, Map<number, number>>();
+  private readonly presence: PresenceRegistry;
   private readonly userSends: KeyedRateLimiter;
   private readonly writer: MessageWriter;
   private readonly typingIntervalMs: number;
@@ -122,25 +131,36 @@ export class ChatService {
     this.writer = new MessageWriter(store, (seconds, size) => options.observer?.committed(seconds, size));
     this.userSends = new KeyedRateLimiter(options.messagesPerSecond, options.messagesPerSecond * 2);
     this.typingIntervalMs = options.typingIntervalMs ?? 2000;
+    this.presence = options.presence ?? new InProcessPresence();
     broker.setHandler((event) => this.onRoomEvent(event));
+    // A node died with users in rooms: whoever noticed announces them offline.
+    this.presence.setExpiredHandler((room, userId, user) => {
+      this.publishQuietly({ kind: 'presence', room, userId, user, state: 'offline' });
+    });
   }
 
   connect(peer: ChatPeer): ChatConnection {
-    const state = new PeerState(peer, this.options, this.options.observer);
-    return {
-      receive: (text) => this.receive(state, text),
-      disconnect: () => this.disconnect(state),
-    };
+    return new ServiceLink(this, new PeerState(peer, this.options, this.options.observer));
   }
 
-  /** Whether a user has a connection joined to a room on this node. */
-  isOnline(room: string, userId: number): boolean {
-    return (this.online.get(room)?.get(userId) ?? 0) > 0;
+  /** Ids of the users joined to a room on any node. */
+  async onlineUsers(room: string): Promise<ReadonlySet<number>> {
+    try {
+      return await this.presence.online(room);
+    } catch (err) {
+      // Presence is advisory: without the registry, report this node's own view.
+      this.options.observer?.background?.('presence', err);
+      return new Set(this.online.get(room)?.keys() ?? []);
+    }
   }
 
-  /** Commits everything accepted so far (for graceful shutdown). */
-  drain(): Promise<void> {
-    return this.writer.drain();
+  /** Leaves of closed connections still talking to the broker and the presence registry. */
+  private readonly leaving = new Set<Promise<void>>();
+
+  /** Commits everything accepted so far and lets closed connections finish leaving (graceful shutdown). */
+  async drain(): Promise<void> {
+    while (this.leaving.size > 0) await Promise.allSettled([...this.leaving]);
+    await this.writer.drain();
   }
 
   // ---- admin actions (called by the REST layer) -------------------------
@@ -170,10 +190,11 @@ export class ChatService {
 
   // ---- inbound ------------------------------------------------------------
 
-  /** Messages of one connection are handled in order; a slow one (a join) holds the next. */
-  private receive(state: PeerState, text: string): void {
+  /** @internal Messages of one connection are handled in order; a slow one (a join) holds the next. */
+  receive(state: PeerState, text: string): void {
     if (state.closed) return;
     if (state.processing) {
+      state.inbox ??= [];
       if (state.inbox.length >= MAX_INBOX) {
         // Refused unread, but answered with its ref (and room) so the client knows which one.
         const { ref, room } = peekRef(text);
@@ -193,7 +214,7 @@ export class ChatService {
     state.processing = true;
     void pending.finally(() => {
       state.processing = false;
-      while (state.inbox.length > 0 && !state.processing && !state.closed) {
+      while (state.inbox && state.inbox.length > 0 && !state.processing && !state.closed) {
         this.process(state, state.inbox.shift()!);
       }
     });
@@ -332,7 +353,7 @@ export class ChatService {
       history = (await this.store.messagesBefore(roomId, undefined, JOIN_HISTORY)).reverse();
       cursor.delivered = history.length > 0 ? history[history.length - 1]!.seq : 0;
     }
-    const members = await this.store.listMembers(roomId);
+    const [members, online] = await Promise.all([this.store.listMembers(roomId), this.onlineUsers(roomId)]);
     if (state.closed || state.rooms.get(roomId) !== cursor) return;
 
     const joined: ServerMessage = {
@@ -340,7 +361,7 @@ export class ChatService {
       room: roomId,
       title: room.title,
       topic: room.topic,
-      members: members.map((m) => ({ username: m.username, online: this.isOnline(roomId, m.userId) })),
+      members: members.map((m) => ({ username: m.username, online: online.has(m.userId) })),
       history: history.map(toChatMessage),
       lastSeq: cursor.delivered,
     };
@@ -355,7 +376,10 @@ export class ChatService {
     for (;;) {
       const next = cursor.pending.shift();
       if (!next) break;
-      if (next.seq <= cursor.delivered) continue;
+      if (next.seq <= cursor.delivered) {
+        if (next.ack) state.peer.send(next.event);
+        continue;
+      }
       if (next.seq > cursor.delivered + 1) {
         const missing = await this.store.messagesAfter(roomId, cursor.delivered, next.seq - cursor.delivered - 1);
         if (state.closed || state.rooms.get(roomId) !== cursor) return;
@@ -400,11 +424,12 @@ export class ChatService {
           state.error('conflict', `clientMsgId ${clientMsgId} was already used in room ${result.message.roomId}`, ref, roomId);
           return;
         }
-        // Sent before (a retry after a reconnect): answer with what was stored.
-        state.reply({ type: 'message', room: result.message.roomId, ...toChatMessage(result.message), ...(ref === undefined ? {} : { ref }) });
-        return;
+        // Sent before (a retry after a reconnect). Published again rather than
+        // answered directly: if the node that stored it died before publishing,
+        // this is how the room hears of it. Cursors that have it drop it; the
+        // sender gets its acknowledgement either way.
       }
-      void this.broker.publish({
+      this.publishQuietly({
         kind: 'message',
         room: roomId,
         message: result.message,
@@ -422,14 +447,13 @@ export class ChatService {
   }
 
   private typing(state: PeerState, roomId: string): void {
-    this.joined(state, roomId);
+    const cursor = this.joined(state, roomId);
     const now = Date.now();
-    const last = state.typingAt.get(roomId) ?? 0;
     // Coalesced: a client may report every keystroke; others hear of it every couple of seconds.
-    if (now - last < this.typingIntervalMs) return;
-    state.typingAt.set(roomId, now);
+    if (now - cursor.typingAt < this.typingIntervalMs) return;
+    cursor.typingAt = now;
     const { id, username } = state.peer.user;
-    void this.broker.publish({ kind: 'typing', room: roomId, userId: id, user: username });
+    this.publishQuietly({ kind: 'typing', room: roomId, userId: id, user: username });
   }
 
   private async ownMessage(state: PeerState, roomId: string, id: number): Promise<MessageRecord> {
@@ -490,12 +514,33 @@ export class ChatService {
     const { id, username } = state.peer.user;
     const count = (users.get(id) ?? 0) + 1;
     users.set(id, count);
-    if (count === 1) await this.broker.publish({ kind: 'presence', room: roomId, userId: id, user: username, state: 'online' });
+    if (count === 1 && (await this.presenceChange(() => this.presence.arrive(roomId, id, username)))) {
+      await this.broker.publish({ kind: 'presence', room: roomId, userId: id, user: username, state: 'online' });
+    }
+  }
+
+  /** Asks the registry; presence is advisory, so a registry that fails announces nothing and blocks nothing. */
+  private async presenceChange(ask: () => boolean | Promise<boolean>): Promise<boolean> {
+    try {
+      return await ask();
+    } catch (err) {
+      this.options.observer?.background?.('presence', err);
+      return false;
+    }
+  }
+
+  /** Publishes without a caller to tell; a failure is reported, never thrown. */
+  private publishQuietly(event: RoomEvent): void {
+    try {
+      const pending = this.broker.publish(event);
+      if (pending) pending.catch((err: unknown) => this.options.observer?.background?.('broker', err));
+    } catch (err) {
+      this.options.observer?.background?.('broker', err);
+    }
   }
 
   private async unsubscribe(state: PeerState, roomId: string): Promise<void> {
     if (!state.rooms.delete(roomId)) return;
-    state.typingAt.delete(roomId);
     const peers = this.local.get(roomId);
     if (peers) {
       peers.delete(state);
@@ -512,14 +557,22 @@ export class ChatService {
       else users.set(id, count);
       if (users.size === 0) this.online.delete(roomId);
     }
-    if (count <= 0) await this.broker.publish({ kind: 'presence', room: roomId, userId: id, user: username, state: 'offline' });
+    if (count <= 0 && (await this.presenceChange(() => this.presence.depart(roomId, id)))) {
+      await this.broker.publish({ kind: 'presence', room: roomId, userId: id, user: username, state: 'offline' });
+    }
   }
 
-  private disconnect(state: PeerState): void {
+  /** @internal */
+  disconnect(state: PeerState): void {
     if (state.closed && state.rooms.size === 0) return;
     state.closed = true;
-    state.inbox.length = 0;
-    for (const roomId of [...state.rooms.keys()]) void this.unsubscribe(state, roomId).catch(() => {});
+    state.inbox = undefined;
+    for (const roomId of [...state.rooms.keys()]) {
+      const leaving: Promise<void> = this.unsubscribe(state, roomId)
+        .catch((err: unknown) => this.options.observer?.background?.('leave', err))
+        .finally(() => this.leaving.delete(leaving));
+      this.leaving.add(leaving);
+    }
   }
 
   // ---- outbound fan-out ------------------------------------------------------
@@ -545,14 +598,17 @@ export class ChatService {
           const own = event.replyTo && event.replyTo.connectionId === state.peer.connectionId;
           const out = own ? this.messageEvent(event.room, event.message, event.replyTo!.ref) : shared;
           if (cursor.replaying) {
-            cursor.pending.push({ seq, event: out });
+            cursor.pending.push({ seq, event: out, ack: own === true });
           } else if (seq === cursor.delivered + 1) {
             cursor.delivered = seq;
             state.peer.send(out);
-          } else if (seq > cursor.delivered + 1) {
+          } else if (seq <= cursor.delivered) {
+            // Seen already (a re-sent message): only its sender is owed an answer.
+            if (own) state.peer.send(out);
+          } else {
             // A gap (another node's message not seen yet): fill it from the store, in order.
             cursor.replaying = true;
-            cursor.pending.push({ seq, event: out });
+            cursor.pending.push({ seq, event: out, ack: own === true });
             void this.catchUp(state, event.room, cursor).catch(() => state.peer.close(1011, 'delivery failed'));
           }
         }
@@ -612,5 +668,19 @@ export class ChatService {
         return;
       }
     }
+  }
+}
+
+/** What `connect` hands the transport: a connection's way into the service (an object, not two closures per connection). */
+class ServiceLink implements ChatConnection {
+  constructor(
+    private readonly service: ChatService,
+    private readonly state: PeerState,
+  ) {}
+  receive(text: string): void {
+    this.service.receive(this.state, text);
+  }
+  disconnect(): void {
+    this.service.disconnect(this.state);
   }
 }

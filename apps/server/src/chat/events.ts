@@ -40,6 +40,8 @@ export interface Broker {
   /** Stops receiving them (the last local member left). */
   unsubscribe(room: string): void | Promise<void>;
   publish(event: RoomEvent): void | Promise<void>;
+  /** Whether the bus answers (for /healthz); absent: always. */
+  ping?(): boolean | Promise<boolean>;
   close(): void | Promise<void>;
 }
 

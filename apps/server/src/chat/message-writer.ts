@@ -6,45 +6,58 @@ type Done = (result: AppendResult | Error) => void;
  * Group commit: sends that arrive in the same event-loop turn are written in
  * one transaction, so a burst pays one commit (one fsync) rather than one per
  * message. Each sender is answered only after the commit that holds its
- * message (ack after commit). Batches are written one at a time, in order.
+ * message (ack after commit).
+ *
+ * Batches are handed over in order. A store whose appends are committed in
+ * call order (`appendsInOrder`: SQLite's writer thread) gets the next batch
+ * while it is still committing the previous one, so it never waits for this
+ * thread between commits; any other store gets one batch at a time, because
+ * two concurrent transactions could commit a sender's later message first.
  */
 export class MessageWriter {
   private batch: Array<{ message: NewMessage; done: Done }> = [];
   private scheduled = false;
-  private writing: Promise<void> | undefined;
+  private readonly writing = new Set<Promise<void>>();
+  private readonly maxInFlight: number;
 
   constructor(
     private readonly store: ChatStore,
     /** Told how long each commit took and how many messages it held (metrics). */
     private readonly onCommit: (seconds: number, size: number) => void = () => {},
     private readonly maxBatch = 512,
-  ) {}
+  ) {
+    this.maxInFlight = store.appendsInOrder ? 2 : 1;
+  }
 
   write(message: NewMessage, done: Done): void {
     this.batch.push({ message, done });
-    if (!this.scheduled && !this.writing) {
+    this.schedule();
+  }
+
+  /** Resolves once everything written so far is committed (graceful shutdown). */
+  async drain(): Promise<void> {
+    while (this.writing.size > 0 || this.batch.length > 0) {
+      if (this.batch.length > 0 && this.writing.size < this.maxInFlight) this.flushNow();
+      else await Promise.race(this.writing);
+    }
+  }
+
+  private schedule(): void {
+    if (!this.scheduled && this.writing.size < this.maxInFlight && this.batch.length > 0) {
       this.scheduled = true;
       setImmediate(this.flush);
     }
   }
 
-  /** Resolves once everything written so far is committed (graceful shutdown). */
-  async drain(): Promise<void> {
-    while (this.writing || this.batch.length > 0) {
-      if (this.writing) await this.writing;
-      else await this.flushNow();
-    }
-  }
-
   private readonly flush = (): void => {
     this.scheduled = false;
-    void this.flushNow();
+    this.flushNow();
   };
 
-  private flushNow(): Promise<void> {
-    if (this.writing || this.batch.length === 0) return this.writing ?? Promise.resolve();
+  private flushNow(): void {
+    if (this.writing.size >= this.maxInFlight || this.batch.length === 0) return;
     const batch = this.batch.splice(0, this.maxBatch);
-    this.writing = (async () => {
+    const writing: Promise<void> = (async () => {
       let results: AppendResult[] | Error;
       const started = process.hrtime.bigint();
       try {
@@ -61,12 +74,9 @@ export class MessageWriter {
         }
       }
     })().finally(() => {
-      this.writing = undefined;
-      if (this.batch.length > 0 && !this.scheduled) {
-        this.scheduled = true;
-        setImmediate(this.flush);
-      }
+      this.writing.delete(writing);
+      this.schedule();
     });
-    return this.writing;
+    this.writing.add(writing);
   }
 }

@@ -2,12 +2,45 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { ChatService } from '../chat/chat-service.js';
 import { InProcessBroker, type Broker } from '../chat/events.js';
+import { InProcessPresence, type PresenceRegistry } from '../chat/presence.js';
+import { openRedisCluster } from '../cluster/redis-cluster.js';
+import { redactUrl } from '../redact-url.js';
 
-/** The chat domain, with the broker that carries room events (in-process unless one is handed in). */
+export interface ChatPluginOptions {
+  broker?: Broker;
+  presence?: PresenceRegistry;
+}
+
+/**
+ * The chat domain, with the broker that carries room events and the registry
+ * of who is online: in-process (one node), or on Redis when REDIS_URL is set
+ * (several nodes), unless they are handed in.
+ */
 export const chatPlugin = fp(
-  async (app: FastifyInstance, options: { broker?: Broker }) => {
-    const broker = options.broker ?? new InProcessBroker();
+  async (app: FastifyInstance, options: ChatPluginOptions) => {
     const c = app.config;
+    let broker = options.broker;
+    let presence = options.presence;
+    if (!broker && c.redisUrl) {
+      // Connection errors repeat while Redis is away; one line per kind of error a minute is enough.
+      const lastLogged = new Map<string, number>();
+      const cluster = await openRedisCluster(c.redisUrl, {
+        nodeId: c.nodeId,
+        presenceTtlMs: c.presenceTtlMs,
+        prefix: c.redisPrefix,
+        onError: (err) => {
+          const now = Date.now();
+          if (now - (lastLogged.get(err.message) ?? 0) < 60_000) return;
+          lastLogged.set(err.message, now);
+          app.log.warn({ err: err.message }, 'redis');
+        },
+      });
+      app.log.info({ redis: redactUrl(c.redisUrl), instance: cluster.instanceId }, 'cluster mode: broker and presence on Redis');
+      broker = cluster.broker;
+      presence ??= cluster.presence;
+    }
+    broker ??= new InProcessBroker();
+    presence ??= new InProcessPresence();
     app.decorate(
       'chat',
       new ChatService(app.store, broker, {
@@ -16,6 +49,7 @@ export const chatPlugin = fp(
         maxRoomsPerConnection: c.maxRoomsPerConnection,
         messagesPerSecond: c.rateMessagesPerSecond,
         joinsPerMinute: c.rateJoinsPerMinute,
+        presence,
         observer: {
           committed: (seconds, messages) => {
             app.metrics.commitSeconds.observe(seconds);
@@ -24,10 +58,12 @@ export const chatPlugin = fp(
           },
           fanout: (recipients) => app.metrics.fanout.observe(recipients),
           error: (code) => app.metrics.errors.inc({ code }),
+          background: (what, err) => app.log.warn({ err: err instanceof Error ? err.message : String(err) }, `${what} failed`),
         },
       }),
     );
     app.decorate('broker', broker);
+    app.decorate('presence', presence);
   },
   { name: 'chat', dependencies: ['storage', 'metrics'] },
 );
@@ -35,5 +71,6 @@ export const chatPlugin = fp(
 declare module 'fastify' {
   interface FastifyInstance {
     broker: Broker;
+    presence: PresenceRegistry;
   }
 }

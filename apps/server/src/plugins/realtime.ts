@@ -43,6 +43,29 @@ function parseCookies(header: string | undefined): Record<string, string> {
   return out;
 }
 
+/**
+ * Peers written to in this turn, uncorked together by one microtask: a
+ * broadcast to a thousand peers schedules one callback, not a thousand, and
+ * no peer carries a closure of its own for it.
+ */
+const corked: WebSocketPeer[] = [];
+function uncorkAll(): void {
+  for (const peer of corked.splice(0)) {
+    try {
+      peer.uncork();
+    } catch {
+      // One broken socket must not leave the others corked.
+    }
+  }
+}
+
+/** Errors on an accepted connection are reported by its close event. */
+const ignore = () => {};
+/** A socket error before or during the handshake ends the socket (one function for all sockets, not a closure each). */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
 /** A chat client on a WebSocket: what the domain sends reaches the socket here. */
 class WebSocketPeer implements ChatPeer {
   constructor(
@@ -65,7 +88,7 @@ class WebSocketPeer implements ChatPeer {
     if (!this.corked) {
       this.corked = true;
       c.cork();
-      queueMicrotask(this.uncork);
+      if (corked.push(this) === 1) queueMicrotask(uncorkAll);
     }
     // A reader that cannot keep up is cut off (it can resume with `since`):
     // its backlog must not grow the server's memory.
@@ -83,10 +106,10 @@ class WebSocketPeer implements ChatPeer {
     }
   }
 
-  private readonly uncork = (): void => {
+  uncork(): void {
     this.corked = false;
     this.connection.uncork();
-  };
+  }
 
   close(code: number, reason: string): void {
     this.connection.close(code, reason);
@@ -104,7 +127,8 @@ export const realtimePlugin = fp(
     const connections = new Set<WebSocketConnection>();
     const perUser = new Map<number, number>();
     let nextId = 0;
-    const nodeId = randomUUID().slice(0, 8);
+    // Connection ids name the node (logs) and this process's start (unique across restarts).
+    const nodeId = `${c.nodeId}.${randomUUID().slice(0, 8)}`;
     const log = app.log.child({ component: 'ws' });
 
     const originAllowed = (origin: string | undefined, host: string | undefined): boolean => {
@@ -132,7 +156,7 @@ export const realtimePlugin = fp(
     };
 
     const onUpgrade = async (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-      socket.on('error', () => socket.destroy());
+      socket.on('error', destroyOnError);
       const path = (request.url ?? '/').split('?')[0];
       if (path !== '/ws') return refuse(socket, 404, 'no WebSocket endpoint here; use /ws', request);
       if (!originAllowed(request.headers.origin, request.headers.host)) {
@@ -179,7 +203,7 @@ export const realtimePlugin = fp(
         }
         chat.receive(data.toString('utf8'));
       });
-      connection.on('error', () => {}); // the close event reports it
+      connection.on('error', ignore);
       connection.on('close', (code, reason) => {
         connections.delete(connection);
         const left = (perUser.get(user.id) ?? 1) - 1;

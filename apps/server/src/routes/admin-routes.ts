@@ -88,11 +88,11 @@ export async function adminRoutes(fastify: FastifyInstance) {
     { schema: { tags: ['admin'], params: RoomParams, response: { 200: MembersResponse, ...errors } } },
     async (request) => {
       await roomOr404(request.params.id);
-      const members = await app.store.listMembers(request.params.id);
+      const [members, online] = await Promise.all([app.store.listMembers(request.params.id), app.chat.onlineUsers(request.params.id)]);
       return {
         members: members.map((m) => ({
           username: m.username,
-          online: app.chat.isOnline(request.params.id, m.userId),
+          online: online.has(m.userId),
           readSeq: m.readSeq,
         })),
       };

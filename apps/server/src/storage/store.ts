@@ -109,6 +109,13 @@ export interface ChatStore {
   editMessage(roomId: string, id: number, text: string, at: number): Awaitable<MessageRecord | undefined>;
   deleteMessage(roomId: string, id: number, at: number): Awaitable<MessageRecord | undefined>;
 
+  /**
+   * True when batches passed to `appendMessages` before the previous call
+   * resolved are still committed in call order (one writer, one queue): the
+   * message writer may then hand over the next batch early.
+   */
+  readonly appendsInOrder?: boolean;
+
   /** Whether the database answers (for /healthz). */
   ping(): Awaitable<boolean>;
   close(): Awaitable<void>;

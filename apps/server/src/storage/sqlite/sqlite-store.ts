@@ -61,6 +61,8 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     removeBan: rooms.removeBan,
     isBanned: rooms.isBanned,
     appendMessages: appender ? (batch) => appender.append(batch) : messages.append,
+    // The writer thread takes batches one after another from its message queue.
+    appendsInOrder: appender !== undefined,
     getMessage: messages.get,
     messagesAfter: messages.after,
     messagesBefore: messages.before,

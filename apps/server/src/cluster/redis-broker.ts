@@ -1,0 +1,93 @@
+import { Redis } from 'ioredis';
+import type { Broker, RoomEvent, RoomEventHandler } from '../chat/events.js';
+
+export interface RedisBrokerOptions {
+  /** This process's name on the bus (node id + a per-start suffix): its own events are not handled twice. */
+  instanceId: string;
+  /** Key and channel prefix, so several deployments (or tests) can share one Redis. Default `chat:`. */
+  prefix?: string;
+  /** Told about connection errors (the client reconnects by itself). */
+  onError?: (err: Error) => void;
+}
+
+/**
+ * Fan-out between nodes over Redis pub/sub, one channel per room.
+ *
+ * An event is handed to this node's subscribers at once, in publish order,
+ * then published; a node skips its own events when they come back. Pub/sub
+ * keeps nothing: an event published while a node is cut off is lost to it.
+ * That is safe for messages because they are committed before they are
+ * published and every connection's cursor fills a `seq` gap from the database
+ * when the next message arrives; typing and presence notices are advisory.
+ */
+export class RedisBroker implements Broker {
+  private handler: RoomEventHandler = () => {};
+  private readonly publisher: Redis;
+  private readonly subscriber: Redis;
+  private readonly channelPrefix: string;
+  /** `<instance>\n`: the start of every payload this node sends, compared before any parsing. */
+  private readonly origin: Buffer;
+
+  constructor(url: string, options: RedisBrokerOptions) {
+    const prefix = options.prefix ?? 'chat:';
+    this.channelPrefix = `${prefix}room:`;
+    this.origin = Buffer.from(`${options.instanceId}\n`);
+    const onError = options.onError ?? (() => {});
+    // A command fails after a couple of reconnect attempts instead of waiting
+    // forever, so a join or an admin action answers with an error.
+    this.publisher = new Redis(url, { maxRetriesPerRequest: 2, lazyConnect: true });
+    this.subscriber = new Redis(url, { maxRetriesPerRequest: 2, lazyConnect: true });
+    this.publisher.on('error', onError);
+    this.subscriber.on('error', onError);
+    this.subscriber.on('messageBuffer', (_channel: Buffer, payload: Buffer) => this.receive(payload));
+  }
+
+  /** Connects both clients; rejects when Redis cannot be reached (start-up fails with the reason). */
+  async connect(): Promise<void> {
+    await Promise.all([this.publisher.connect(), this.subscriber.connect()]);
+  }
+
+  setHandler(handler: RoomEventHandler): void {
+    this.handler = handler;
+  }
+
+  async subscribe(room: string): Promise<void> {
+    await this.subscriber.subscribe(this.channelPrefix + room);
+  }
+
+  async unsubscribe(room: string): Promise<void> {
+    await this.subscriber.unsubscribe(this.channelPrefix + room);
+  }
+
+  async publish(event: RoomEvent): Promise<void> {
+    this.handler(event);
+    // `replyTo` names a connection of this node, which has already had its copy.
+    const { replyTo: _local, ...shared } = event as RoomEvent & { replyTo?: unknown };
+    const payload = Buffer.concat([this.origin, Buffer.from(JSON.stringify(shared))]);
+    await this.publisher.publish(this.channelPrefix + event.room, payload);
+  }
+
+  async ping(): Promise<boolean> {
+    return (await this.publisher.ping()) === 'PONG';
+  }
+
+  async close(): Promise<void> {
+    // quit() sends what is queued (the last presence notices) before closing.
+    await Promise.allSettled([this.publisher.quit(), this.subscriber.quit()]);
+  }
+
+  private receive(payload: Buffer): void {
+    const origin = this.origin;
+    if (payload.length > origin.length && payload.subarray(0, origin.length).equals(origin)) return;
+    const newline = payload.indexOf(10);
+    if (newline < 0) return;
+    let event: RoomEvent;
+    try {
+      event = JSON.parse(payload.toString('utf8', newline + 1)) as RoomEvent;
+    } catch {
+      return; // Not ours (another program on the channel): ignored.
+    }
+    if (typeof event !== 'object' || event === null || typeof event.room !== 'string') return;
+    this.handler(event);
+  }
+}

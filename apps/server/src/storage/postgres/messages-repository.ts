@@ -1,0 +1,275 @@
+/**
+ * Messages in PostgreSQL, where several server nodes write the same room at once.
+ *
+ * Why a row lock on the room and not a SEQUENCE: a sequence hands out numbers
+ * outside the transaction, so a rolled-back insert (or a crash between nextval
+ * and COMMIT) leaves a hole, and two nodes could commit seq 8 before seq 7 —
+ * a reader polling "seq > 6" would then skip 7 forever. The room's `last_seq`
+ * counter, read and advanced under the row's lock in the transaction that
+ * inserts the messages, gives every room 1, 2, 3, … with no gap, committed in
+ * order. The price is that writers to the *same* room take turns for the
+ * length of one batch (one round of statements); writers to different rooms
+ * never wait for each other.
+ *
+ * Deadlocks: a batch may span rooms, so every batch locks its rooms in one
+ * global order (sorted by id) before touching anything else. The lock is FOR
+ * NO KEY UPDATE — what the UPDATE of last_seq takes anyway — rather than FOR
+ * UPDATE, so joins and bans in the room (whose foreign keys take KEY SHARE on
+ * the room) don't queue behind message commits; a room delete still does.
+ *
+ * Duplicates: one query finds every (author, clientMsgId) of the batch already
+ * stored. A key stored by another node *between* that query and our insert
+ * (the same message re-sent to another room through another node, say) is
+ * caught by ON CONFLICT DO NOTHING: no row comes back, and the message is then
+ * a duplicate of the row the other node stored, without using up a seq.
+ */
+import type { Pool, PoolClient } from 'pg';
+import type { AppendResult, MessageRecord, NewMessage } from '../store.js';
+import { inTransaction, statement, withoutNul } from './sql.js';
+
+interface MessageRow {
+  id: number;
+  room_id: string;
+  seq: number;
+  author_id: number;
+  author: string;
+  text: string;
+  client_msg_id: string;
+  created_at: number;
+  edited_at: number | null;
+  deleted_at: number | null;
+}
+
+const COLUMNS = `m.id, m.room_id, m.seq, m.author_id, u.username AS author,
+  m.text, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at`;
+const FROM = 'messages m JOIN users u ON u.id = m.author_id';
+/** The rows a data-modifying CTE named `m` returned (its RETURNING *), with their author. */
+const FROM_CTE = 'm JOIN users u ON u.id = m.author_id';
+
+const toMessage = (row: MessageRow): MessageRecord => ({
+  id: row.id,
+  roomId: row.room_id,
+  seq: row.seq,
+  authorId: row.author_id,
+  author: row.author,
+  text: row.text,
+  clientMsgId: row.client_msg_id,
+  ts: row.created_at,
+  editedAt: row.edited_at,
+  deletedAt: row.deleted_at,
+});
+
+/** (author, clientMsgId) as one map key; NUL cannot occur in a stored clientMsgId (see withoutNul). */
+const keyOf = (authorId: number, clientMsgId: string) => `${authorId}\u0000${clientMsgId}`;
+
+// ORDER BY makes the lock order global: LockRows runs above the sort, so rows are locked sorted.
+const lockRooms = statement<{ id: string; last_seq: number }>(
+  'messages_lock_rooms',
+  'SELECT id, last_seq FROM rooms WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE',
+);
+const storedKeys = statement<MessageRow>(
+  'messages_by_keys',
+  `SELECT ${COLUMNS} FROM ${FROM}
+    WHERE (m.author_id, m.client_msg_id) IN (SELECT * FROM unnest($1::bigint[], $2::text[]))`,
+);
+const byKey = statement<MessageRow>('messages_by_key', `SELECT ${COLUMNS} FROM ${FROM} WHERE m.author_id = $1 AND m.client_msg_id = $2`);
+// Every new message of a batch in one statement. Returns fewer rows than it was given
+// only when another transaction stored one of the keys since the duplicate lookup.
+const insertMany = statement<MessageRow>(
+  'messages_insert_many',
+  `WITH m AS (
+     INSERT INTO messages (room_id, seq, author_id, text, client_msg_id, created_at)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bigint[])
+     ON CONFLICT (author_id, client_msg_id) DO NOTHING
+     RETURNING *)
+   SELECT ${COLUMNS} FROM ${FROM_CTE}`,
+);
+const insertOne = statement<MessageRow>(
+  'messages_insert_one',
+  `WITH m AS (
+     INSERT INTO messages (room_id, seq, author_id, text, client_msg_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (author_id, client_msg_id) DO NOTHING
+     RETURNING *)
+   SELECT ${COLUMNS} FROM ${FROM_CTE}`,
+);
+const saveCounters = statement(
+  'messages_save_counters',
+  `UPDATE rooms r SET last_seq = c.last_seq FROM unnest($1::text[], $2::bigint[]) AS c(id, last_seq) WHERE r.id = c.id`,
+);
+const byId = statement<MessageRow>('messages_by_id', `SELECT ${COLUMNS} FROM ${FROM} WHERE m.room_id = $1 AND m.id = $2`);
+const after = statement<MessageRow>(
+  'messages_after',
+  `SELECT ${COLUMNS} FROM ${FROM} WHERE m.room_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3`,
+);
+const before = statement<MessageRow>(
+  'messages_before',
+  `SELECT ${COLUMNS} FROM ${FROM} WHERE m.room_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3`,
+);
+const edit = statement<MessageRow>(
+  'messages_edit',
+  `WITH m AS (
+     UPDATE messages SET text = $1, edited_at = $2 WHERE room_id = $3 AND id = $4 AND deleted_at IS NULL RETURNING *)
+   SELECT ${COLUMNS} FROM ${FROM_CTE}`,
+);
+const remove = statement<MessageRow>(
+  'messages_delete',
+  `WITH m AS (
+     UPDATE messages SET text = '', deleted_at = $1 WHERE room_id = $2 AND id = $3 AND deleted_at IS NULL RETURNING *)
+   SELECT ${COLUMNS} FROM ${FROM_CTE}`,
+);
+
+/** SQLite reads a negative LIMIT as "no limit"; PostgreSQL refuses it, and reads NULL that way. */
+const limitOf = (limit: number) => (limit < 0 ? null : limit);
+
+/** How many times a message whose key vanished under it (stored, then its room deleted) is retried. */
+const MAX_KEY_RACES = 3;
+
+/** SQLSTATE 40P01. */
+const DEADLOCK_DETECTED = '40P01';
+const MAX_DEADLOCK_RETRIES = 3;
+
+type Mode = 'one-statement' | 'one-by-one';
+
+/** A message of the batch that gets a seq: it is new, and its room exists. */
+interface Fresh {
+  index: number;
+  key: string;
+  values: [roomId: string, seq: number, authorId: number, text: string, clientMsgId: string, ts: number];
+}
+
+/**
+ * One attempt at a batch, inside a transaction. 'one-statement' inserts every
+ * new message at once and returns `undefined` (roll back) if any key was taken
+ * meanwhile; 'one-by-one' inserts message by message and settles each race as
+ * it comes, so it always completes.
+ */
+async function appendIn(client: PoolClient, batch: NewMessage[], mode: Mode): Promise<AppendResult[] | undefined> {
+  const roomIds = [...new Set(batch.map((m) => m.roomId))];
+  const counters = new Map((await lockRooms(client, [roomIds])).rows.map((r) => [r.id, r.last_seq]));
+  const lockedAt = new Map(counters);
+  const clientMsgIds = batch.map((m) => withoutNul(m.clientMsgId));
+  // Every key stored before this batch, then every key the batch stores: a later
+  // message of the batch with the same key is a duplicate of it, as in SQLite.
+  const stored = new Map<string, MessageRecord>();
+  for (const row of (await storedKeys(client, [batch.map((m) => m.authorId), clientMsgIds])).rows) {
+    stored.set(keyOf(row.author_id, row.client_msg_id), toMessage(row));
+  }
+
+  const results: Array<AppendResult | undefined> = new Array(batch.length);
+  const fresh: Fresh[] = [];
+  // Positions whose key an earlier message of the batch is about to store (one-statement mode).
+  const repeats: Array<{ index: number; key: string }> = [];
+  const claimed = new Set<string>();
+  for (const [index, message] of batch.entries()) {
+    const key = keyOf(message.authorId, clientMsgIds[index]!);
+    const existing = stored.get(key);
+    if (existing) {
+      results[index] = { status: 'duplicate', message: existing };
+      continue;
+    }
+    if (claimed.has(key)) {
+      repeats.push({ index, key });
+      continue;
+    }
+    const lastSeq = counters.get(message.roomId);
+    if (lastSeq === undefined) {
+      results[index] = { status: 'room_gone' };
+      continue;
+    }
+    const item: Fresh = {
+      index,
+      key,
+      values: [message.roomId, lastSeq + 1, message.authorId, withoutNul(message.text), clientMsgIds[index]!, message.ts],
+    };
+    if (mode === 'one-statement') {
+      claimed.add(key);
+      counters.set(message.roomId, lastSeq + 1);
+      fresh.push(item);
+    } else {
+      const result = await insertSettlingRaces(client, item);
+      results[index] = result;
+      stored.set(key, result.message);
+      if (result.status === 'stored') counters.set(message.roomId, lastSeq + 1);
+    }
+  }
+
+  if (fresh.length > 0) {
+    // Rows go in sorted by key, so two batches whose keys overlap (the same messages
+    // sent to two rooms through two nodes) wait for each other in one order, not in a cycle.
+    fresh.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const { rows } = await insertMany(
+      client,
+      fresh[0]!.values.map((_, column) => fresh.map((f) => f.values[column])),
+    );
+    if (rows.length < fresh.length) return undefined;
+    for (const row of rows) stored.set(keyOf(row.author_id, row.client_msg_id), toMessage(row));
+    for (const f of fresh) results[f.index] = { status: 'stored', message: stored.get(f.key)! };
+    for (const r of repeats) results[r.index] = { status: 'duplicate', message: stored.get(r.key)! };
+  }
+
+  const advanced = [...counters].filter(([id, seq]) => lockedAt.get(id) !== seq);
+  if (advanced.length > 0) await saveCounters(client, [advanced.map(([id]) => id), advanced.map(([, seq]) => seq)]);
+  return results as AppendResult[];
+}
+
+/**
+ * Inserts one message; if its key was stored meanwhile by another transaction,
+ * answers `duplicate` with that row instead. The room is locked by us, so the
+ * seq stays free whatever happens elsewhere.
+ */
+async function insertSettlingRaces(client: PoolClient, item: Fresh): Promise<Extract<AppendResult, { message: MessageRecord }>> {
+  const [, , authorId, , clientMsgId] = item.values;
+  for (let attempt = 0; attempt < MAX_KEY_RACES; attempt++) {
+    const inserted = (await insertOne(client, item.values)).rows[0];
+    if (inserted) return { status: 'stored', message: toMessage(inserted) };
+    // DO NOTHING skips only a row that is committed, so this new statement sees it —
+    // unless its room was deleted in between; then the insert is worth another try.
+    const other = (await byKey(client, [authorId, clientMsgId])).rows[0];
+    if (other) return { status: 'duplicate', message: toMessage(other) };
+  }
+  throw new Error(`the message key ${JSON.stringify(item.key)} kept changing under the insert`);
+}
+
+export function createMessagesRepository(pool: Pool) {
+  return {
+    /**
+     * One transaction per batch. The first attempt stores all of it in a few
+     * statements whatever its size; in the rare race where another node stores
+     * one of its keys meanwhile, that attempt is rolled back (nothing of it is
+     * kept, no seq is used) and the batch is stored message by message.
+     */
+    async append(batch: NewMessage[]): Promise<AppendResult[]> {
+      if (batch.length === 0) return [];
+      let mode: Mode = 'one-statement';
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const results = await inTransaction(pool, (client) => appendIn(client, batch, mode));
+          if (results) return results;
+        } catch (err) {
+          // Two one-by-one batches inserting the same keys in opposite orders can still
+          // deadlock; PostgreSQL then aborts one of them, and doing it again succeeds.
+          if ((err as { code?: unknown }).code !== DEADLOCK_DETECTED || attempt >= MAX_DEADLOCK_RETRIES) throw err;
+        }
+        mode = 'one-by-one';
+      }
+    },
+    async get(roomId: string, id: number): Promise<MessageRecord | undefined> {
+      const { rows } = await byId(pool, [roomId, id]);
+      return rows[0] && toMessage(rows[0]);
+    },
+    async after(roomId: string, since: number, limit: number): Promise<MessageRecord[]> {
+      return (await after(pool, [roomId, since, limitOf(limit)])).rows.map(toMessage);
+    },
+    async before(roomId: string, beforeSeq: number | undefined, limit: number): Promise<MessageRecord[]> {
+      return (await before(pool, [roomId, beforeSeq ?? Number.MAX_SAFE_INTEGER, limitOf(limit)])).rows.map(toMessage);
+    },
+    async edit(roomId: string, id: number, text: string, at: number): Promise<MessageRecord | undefined> {
+      const { rows } = await edit(pool, [withoutNul(text), at, roomId, id]);
+      return rows[0] && toMessage(rows[0]);
+    },
+    async remove(roomId: string, id: number, at: number): Promise<MessageRecord | undefined> {
+      const { rows } = await remove(pool, [at, roomId, id]);
+      return rows[0] && toMessage(rows[0]);
+    },
+  };
+}

@@ -1,0 +1,96 @@
+import type { Pool } from 'pg';
+import { inTransaction } from './sql.js';
+
+/**
+ * Schema changes, applied in order at start-up and recorded in
+ * `schema_migrations`. Never edit a released step: add a new one.
+ *
+ * The schema is the SQLite one (sqlite/migrations.ts) in PostgreSQL types:
+ * BIGINT for ids, seqs and epoch-millisecond timestamps, BOOLEAN for flags.
+ * Key columns that are sorted on (room ids, username keys) use the "C"
+ * collation: byte order, as SQLite sorts them, whatever the database's locale.
+ */
+const MIGRATIONS: string[] = [
+  // 1: users, sessions, rooms, membership, bans, messages.
+  `
+  CREATE TABLE users (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    username TEXT NOT NULL,
+    username_key TEXT COLLATE "C" NOT NULL UNIQUE,  -- lower-cased: usernames are unique regardless of case
+    password_hash TEXT,                             -- NULL for guests
+    guest BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at BIGINT NOT NULL
+  );
+  CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,                    -- SHA-256 of the token; the token itself is never stored
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+  );
+  CREATE INDEX sessions_user ON sessions(user_id);
+  CREATE TABLE rooms (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    title TEXT NOT NULL,
+    topic TEXT NOT NULL DEFAULT '',
+    private BOOLEAN NOT NULL DEFAULT FALSE,
+    archived BOOLEAN NOT NULL DEFAULT FALSE,
+    last_seq BIGINT NOT NULL DEFAULT 0,             -- the room's counter: seq is assigned from it, gapless
+    created_by BIGINT REFERENCES users(id) ON DELETE SET NULL,
+    created_at BIGINT NOT NULL
+  );
+  CREATE TABLE room_members (
+    room_id TEXT COLLATE "C" NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    joined_at BIGINT NOT NULL,
+    read_seq BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (room_id, user_id)
+  );
+  CREATE INDEX room_members_user ON room_members(user_id);
+  CREATE TABLE room_bans (
+    room_id TEXT COLLATE "C" NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (room_id, user_id)
+  );
+  CREATE TABLE messages (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    room_id TEXT COLLATE "C" NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+    seq BIGINT NOT NULL,
+    author_id BIGINT NOT NULL REFERENCES users(id),
+    text TEXT NOT NULL,
+    client_msg_id TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    edited_at BIGINT,
+    deleted_at BIGINT,
+    UNIQUE (room_id, seq),
+    UNIQUE (author_id, client_msg_id)               -- a re-sent message is not stored twice
+  );
+  `,
+];
+
+/** The first key of the advisory lock: "chat" in ASCII, so the lock is recognisable in pg_locks. */
+const LOCK_CLASS = 0x63686174;
+
+/**
+ * Brings the schema on the connections' search_path up to date; returns the
+ * version it is at. Every pending step runs in one transaction (PostgreSQL's
+ * DDL is transactional, so a failed upgrade leaves the previous version).
+ *
+ * Several nodes may start at once against a new database: the transaction
+ * first takes an advisory lock, so one node applies the steps while the others
+ * wait, then find `schema_migrations` up to date and apply nothing. The lock
+ * is keyed by schema, so separate schemas (the tests') never wait for each other.
+ */
+export async function migrate(pool: Pool): Promise<number> {
+  await inTransaction(pool, async (client) => {
+    await client.query("SELECT pg_advisory_xact_lock($1, hashtext(COALESCE(current_schema(), '')))", [LOCK_CLASS]);
+    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+    const { rows } = await client.query<{ v: number }>('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations');
+    for (let version = rows[0]!.v + 1; version <= MIGRATIONS.length; version++) {
+      await client.query(MIGRATIONS[version - 1]!);
+      await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, Date.now()]);
+    }
+    return true;
+  });
+  return MIGRATIONS.length;
+}

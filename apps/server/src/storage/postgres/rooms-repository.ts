@@ -1,0 +1,143 @@
+import type { Pool } from 'pg';
+import { ConflictError, type MemberRecord, type RoomForUser, type RoomPatch, type RoomRecord } from '../store.js';
+import { statement, withoutNul } from './sql.js';
+
+interface RoomRow {
+  id: string;
+  title: string;
+  topic: string;
+  private: boolean;
+  archived: boolean;
+  last_seq: number;
+  created_at: number;
+  created_by: string | null;
+}
+
+const ROOM_COLUMNS = `r.id, r.title, r.topic, r.private, r.archived, r.last_seq, r.created_at,
+  (SELECT username FROM users WHERE id = r.created_by) AS created_by`;
+
+const toRoom = (row: RoomRow): RoomRecord => ({
+  id: row.id,
+  title: row.title,
+  topic: row.topic,
+  private: row.private,
+  archived: row.archived,
+  lastSeq: row.last_seq,
+  createdAt: row.created_at,
+  createdBy: row.created_by,
+});
+
+const insertRoom = statement(
+  'rooms_insert',
+  `INSERT INTO rooms (id, title, topic, private, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+   ON CONFLICT (id) DO NOTHING`,
+);
+const roomById = statement<RoomRow>('rooms_by_id', `SELECT ${ROOM_COLUMNS} FROM rooms r WHERE r.id = $1`);
+const allRooms = statement<RoomRow>('rooms_all', `SELECT ${ROOM_COLUMNS} FROM rooms r ORDER BY r.id`);
+// The SQLite query, operator for operator: AND binds tighter than OR, so a member
+// sees a room whatever its flags, and a ban hides only public rooms they are not in.
+const roomsForUser = statement<RoomRow & { joined: boolean; unread: number }>(
+  'rooms_for_user',
+  `SELECT ${ROOM_COLUMNS},
+          m.user_id IS NOT NULL AS joined,
+          CASE WHEN m.user_id IS NULL THEN 0 ELSE
+            (SELECT COUNT(*) FROM messages x
+              WHERE x.room_id = r.id AND x.seq > m.read_seq AND x.deleted_at IS NULL AND x.author_id <> m.user_id)
+          END AS unread
+     FROM rooms r LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = $1
+    WHERE m.user_id IS NOT NULL OR (NOT r.private AND NOT r.archived)
+      AND NOT EXISTS (SELECT 1 FROM room_bans b WHERE b.room_id = r.id AND b.user_id = $1)
+    ORDER BY r.id`,
+);
+const deleteRoom = statement('rooms_delete', 'DELETE FROM rooms WHERE id = $1');
+const insertMember = statement(
+  'members_insert',
+  'INSERT INTO room_members (room_id, user_id, joined_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+);
+const deleteMember = statement('members_delete', 'DELETE FROM room_members WHERE room_id = $1 AND user_id = $2');
+const memberExists = statement('members_exists', 'SELECT 1 FROM room_members WHERE room_id = $1 AND user_id = $2');
+const roomMembers = statement<{ user_id: number; username: string; read_seq: number }>(
+  'members_of_room',
+  `SELECT m.user_id, u.username, m.read_seq FROM room_members m JOIN users u ON u.id = m.user_id
+    WHERE m.room_id = $1 ORDER BY u.username_key`,
+);
+// The cursor only moves forward, and never past the room's last message.
+const setReadCursor = statement<{ read_seq: number }>(
+  'members_set_read',
+  `UPDATE room_members m
+      SET read_seq = GREATEST(m.read_seq, LEAST($1::bigint, (SELECT r.last_seq FROM rooms r WHERE r.id = m.room_id)))
+    WHERE m.room_id = $2 AND m.user_id = $3
+    RETURNING m.read_seq`,
+);
+const insertBan = statement(
+  'bans_insert',
+  'INSERT INTO room_bans (room_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+);
+const deleteBan = statement('bans_delete', 'DELETE FROM room_bans WHERE room_id = $1 AND user_id = $2');
+const banExists = statement('bans_exists', 'SELECT 1 FROM room_bans WHERE room_id = $1 AND user_id = $2');
+
+export function createRoomsRepository(pool: Pool) {
+  const get = async (id: string): Promise<RoomRecord | undefined> => {
+    const { rows } = await roomById(pool, [id]);
+    return rows[0] && toRoom(rows[0]);
+  };
+
+  return {
+    async create(room: { id: string; title: string; topic: string; private: boolean; createdBy: number | null }): Promise<RoomRecord> {
+      const result = await insertRoom(pool, [room.id, withoutNul(room.title), withoutNul(room.topic), room.private, room.createdBy, Date.now()]);
+      if (result.rowCount === 0) throw new ConflictError(`the room ${room.id} exists`);
+      return (await get(room.id))!;
+    },
+    get,
+    async list(): Promise<RoomRecord[]> {
+      return (await allRooms(pool)).rows.map(toRoom);
+    },
+    async listForUser(userId: number): Promise<RoomForUser[]> {
+      const { rows } = await roomsForUser(pool, [userId]);
+      return rows.map((row) => ({ ...toRoom(row), joined: row.joined, unread: row.unread }));
+    },
+    async update(id: string, patch: RoomPatch): Promise<RoomRecord | undefined> {
+      const sets: string[] = [];
+      const values: Array<string | boolean> = [];
+      const set = (column: string, value: string | boolean) => {
+        values.push(value);
+        sets.push(`${column} = $${values.length}`);
+      };
+      if (patch.title !== undefined) set('title', withoutNul(patch.title));
+      if (patch.topic !== undefined) set('topic', withoutNul(patch.topic));
+      if (patch.private !== undefined) set('private', patch.private);
+      if (patch.archived !== undefined) set('archived', patch.archived);
+      // Which columns change varies, so this one statement is not a prepared (named) one.
+      if (sets.length > 0) await pool.query(`UPDATE rooms SET ${sets.join(', ')} WHERE id = $${values.length + 1}`, [...values, id]);
+      return get(id);
+    },
+    async remove(id: string): Promise<boolean> {
+      return ((await deleteRoom(pool, [id])).rowCount ?? 0) > 0;
+    },
+    async addMember(roomId: string, userId: number): Promise<void> {
+      await insertMember(pool, [roomId, userId, Date.now()]);
+    },
+    async removeMember(roomId: string, userId: number): Promise<boolean> {
+      return ((await deleteMember(pool, [roomId, userId])).rowCount ?? 0) > 0;
+    },
+    async isMember(roomId: string, userId: number): Promise<boolean> {
+      return (await memberExists(pool, [roomId, userId])).rows.length > 0;
+    },
+    async members(roomId: string): Promise<MemberRecord[]> {
+      const { rows } = await roomMembers(pool, [roomId]);
+      return rows.map((m) => ({ userId: m.user_id, username: m.username, readSeq: m.read_seq }));
+    },
+    async setReadCursor(roomId: string, userId: number, seq: number): Promise<number> {
+      return (await setReadCursor(pool, [seq, roomId, userId])).rows[0]?.read_seq ?? 0;
+    },
+    async addBan(roomId: string, userId: number): Promise<void> {
+      await insertBan(pool, [roomId, userId, Date.now()]);
+    },
+    async removeBan(roomId: string, userId: number): Promise<boolean> {
+      return ((await deleteBan(pool, [roomId, userId])).rowCount ?? 0) > 0;
+    },
+    async isBanned(roomId: string, userId: number): Promise<boolean> {
+      return (await banExists(pool, [roomId, userId])).rows.length > 0;
+    },
+  };
+}

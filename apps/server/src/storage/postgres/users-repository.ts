@@ -1,0 +1,69 @@
+import type { Pool } from 'pg';
+import { ConflictError, type UserRecord } from '../store.js';
+import { statement } from './sql.js';
+
+interface UserRow {
+  id: number;
+  username: string;
+  guest: boolean;
+  password_hash: string | null;
+  created_at: number;
+}
+
+const toUser = (row: UserRow): UserRecord => ({
+  id: row.id,
+  username: row.username,
+  guest: row.guest,
+  passwordHash: row.password_hash,
+  createdAt: row.created_at,
+});
+
+const insertUser = statement<UserRow>(
+  'users_insert',
+  `INSERT INTO users (username, username_key, password_hash, guest, created_at) VALUES ($1, $2, $3, $4, $5)
+   ON CONFLICT (username_key) DO NOTHING
+   RETURNING id, username, guest, password_hash, created_at`,
+);
+const userByKey = statement<UserRow>('users_by_key', 'SELECT id, username, guest, password_hash, created_at FROM users WHERE username_key = $1');
+
+export function createUsersRepository(pool: Pool) {
+  return {
+    async create(username: string, passwordHash: string | null, guest: boolean): Promise<UserRecord> {
+      const { rows } = await insertUser(pool, [username, username.toLowerCase(), passwordHash, guest, Date.now()]);
+      if (!rows[0]) throw new ConflictError(`the username ${username} is taken`);
+      return toUser(rows[0]);
+    },
+    async findByName(username: string): Promise<UserRecord | undefined> {
+      const { rows } = await userByKey(pool, [username.toLowerCase()]);
+      return rows[0] && toUser(rows[0]);
+    },
+  };
+}
+
+const insertSession = statement('sessions_insert', 'INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)');
+const sessionUser = statement<UserRow>(
+  'sessions_user',
+  `SELECT u.id, u.username, u.guest, u.password_hash, u.created_at
+     FROM sessions s JOIN users u ON u.id = s.user_id
+    WHERE s.token_hash = $1 AND s.expires_at > $2`,
+);
+const deleteSession = statement('sessions_delete', 'DELETE FROM sessions WHERE token_hash = $1');
+const purgeSessions = statement('sessions_purge', 'DELETE FROM sessions WHERE expires_at <= $1');
+
+export function createSessionsRepository(pool: Pool) {
+  return {
+    async create(tokenHash: string, userId: number, expiresAt: number): Promise<void> {
+      await insertSession(pool, [tokenHash, userId, Date.now(), expiresAt]);
+    },
+    async findUser(tokenHash: string, now: number): Promise<UserRecord | undefined> {
+      const { rows } = await sessionUser(pool, [tokenHash, now]);
+      return rows[0] && toUser(rows[0]);
+    },
+    async remove(tokenHash: string): Promise<void> {
+      await deleteSession(pool, [tokenHash]);
+    },
+    async purgeExpired(now: number): Promise<number> {
+      return (await purgeSessions(pool, [now])).rowCount ?? 0;
+    },
+  };
+}

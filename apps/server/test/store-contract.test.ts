@@ -1,0 +1,592 @@
+import path from 'node:path';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openPostgresStore } from '../src/storage/postgres/postgres-store.js';
+import { openSqliteStore } from '../src/storage/sqlite/sqlite-store.js';
+import { ConflictError, type AppendResult, type ChatStore, type NewMessage } from '../src/storage/store.js';
+import { tempDir } from './helpers/build.js';
+import { databaseUrl, dropSchema, freshSchemaName, postgresUnavailable } from './helpers/postgres.js';
+
+/**
+ * The ChatStore contract, run against each implementation directly: the same
+ * cases, the same expected answers. A database is a fresh SQLite file or a
+ * fresh PostgreSQL schema; `open()` gives one more store on it — another
+ * server node, with a connection (pool) of its own.
+ */
+interface Database {
+  open(): Promise<ChatStore>;
+  destroy(): Promise<void>;
+}
+
+const postgresSkip = await postgresUnavailable();
+
+const backends: Array<{ name: 'SQLite' | 'PostgreSQL'; skip: string | undefined; create(): Promise<Database> }> = [
+  {
+    name: 'SQLite',
+    skip: undefined,
+    async create() {
+      const dir = await tempDir();
+      const file = path.join(dir.path, 'chat.db');
+      return { open: async () => openSqliteStore(file), destroy: () => dir.remove() };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    skip: postgresSkip,
+    async create() {
+      const schema = freshSchemaName();
+      return { open: () => openPostgresStore(databaseUrl!, { schema, poolSize: 4 }), destroy: () => dropSchema(schema) };
+    },
+  },
+];
+
+const message = (roomId: string, authorId: number, clientMsgId: string, text = clientMsgId): NewMessage => ({
+  roomId,
+  authorId,
+  text,
+  clientMsgId,
+  ts: 1_700_000_000_000,
+});
+const stored = (result: AppendResult | undefined) => {
+  if (result?.status !== 'stored') throw new Error(`expected stored, got ${JSON.stringify(result)}`);
+  return result.message;
+};
+
+for (const backend of backends) {
+  describe.skipIf(backend.skip !== undefined)(`the ${backend.name} store${backend.skip ? ` (skipped: ${backend.skip})` : ''}`, () => {
+    let database: Database;
+    let store: ChatStore;
+    const opened: ChatStore[] = [];
+    /** One more store (node) on the same database, closed after the test. */
+    const open = async () => {
+      const s = await database.open();
+      opened.push(s);
+      return s;
+    };
+    beforeEach(async () => {
+      database = await backend.create();
+      store = await open();
+    });
+    afterEach(async () => {
+      for (const s of opened.splice(0)) await s.close();
+      await database.destroy();
+    });
+
+    /** A user and a public room, the usual start. */
+    const aliceInGeneral = async () => {
+      const alice = await store.createUser('alice', 'hash', false);
+      await store.createRoom({ id: 'general', title: 'General', topic: '', private: false, createdBy: alice.id });
+      await store.addMember('general', alice.id);
+      return alice;
+    };
+
+    describe('users and sessions', () => {
+      it('keeps usernames unique regardless of case, and finds them in any case', async () => {
+        const alice = await store.createUser('Alice', 'hash', false);
+        expect(alice).toEqual({ id: expect.any(Number), username: 'Alice', guest: false, passwordHash: 'hash', createdAt: expect.any(Number) });
+        await expect(Promise.resolve().then(() => store.createUser('ALICE', null, true))).rejects.toBeInstanceOf(ConflictError);
+        expect(await store.findUserByName('aLiCe')).toEqual(alice);
+        expect(await store.findUserByName('bob')).toBeUndefined();
+        const guest = await store.createUser('bob', null, true);
+        expect(guest).toMatchObject({ username: 'bob', guest: true, passwordHash: null });
+        expect(guest.id).not.toBe(alice.id);
+      });
+
+      it('finds a session user until the session expires or is deleted', async () => {
+        const alice = await store.createUser('alice', 'hash', false);
+        await store.createSession('token-1', alice.id, 2000);
+        expect(await store.findSessionUser('token-1', 1999)).toEqual(alice);
+        expect(await store.findSessionUser('token-1', 2000)).toBeUndefined();
+        expect(await store.findSessionUser('token-2', 0)).toBeUndefined();
+        await store.deleteSession('token-1');
+        expect(await store.findSessionUser('token-1', 0)).toBeUndefined();
+      });
+
+      it('purges expired sessions when a store opens', async () => {
+        const alice = await store.createUser('alice', 'hash', false);
+        await store.createSession('expired', alice.id, Date.now() - 1);
+        await store.createSession('valid', alice.id, Date.now() + 60_000);
+        // Asked as of long ago, the expired session still answers: it has not been purged yet.
+        expect(await store.findSessionUser('expired', 0)).toEqual(alice);
+        const next = await open();
+        expect(await next.findSessionUser('expired', 0)).toBeUndefined();
+        expect(await next.findSessionUser('valid', 0)).toEqual(alice);
+      });
+    });
+
+    describe('rooms', () => {
+      it('creates, reads, lists in id order, updates and refuses a taken id', async () => {
+        const alice = await store.createUser('alice', 'hash', false);
+        const room = await store.createRoom({ id: 'ab', title: 'AB', topic: 'about', private: true, createdBy: alice.id });
+        expect(room).toEqual({
+          id: 'ab', title: 'AB', topic: 'about', private: true, archived: false, lastSeq: 0, createdAt: expect.any(Number), createdBy: 'alice',
+        });
+        for (const id of ['b', 'a-b', 'a0']) await store.createRoom({ id, title: id, topic: '', private: false, createdBy: null });
+        await expect(
+          Promise.resolve().then(() => store.createRoom({ id: 'ab', title: 'again', topic: '', private: false, createdBy: null })),
+        ).rejects.toBeInstanceOf(ConflictError);
+        // Byte order, as SQLite sorts: '-' < '0' < 'a'.
+        expect((await store.listRooms()).map((r) => r.id)).toEqual(['a-b', 'a0', 'ab', 'b']);
+        expect(await store.getRoom('ab')).toEqual(room);
+        expect(await store.getRoom('nope')).toBeUndefined();
+        expect(await store.updateRoom('ab', { title: 'New', private: false, archived: true })).toEqual({
+          ...room, title: 'New', private: false, archived: true,
+        });
+        expect(await store.updateRoom('ab', {})).toMatchObject({ title: 'New', topic: 'about' });
+        expect(await store.updateRoom('nope', { title: 'x' })).toBeUndefined();
+        expect((await store.getRoom('b'))!.createdBy).toBeNull();
+      });
+
+      it('keeps members (idempotently), their order by name, and bans', async () => {
+        await aliceInGeneral();
+        const alice = (await store.findUserByName('alice'))!;
+        const bob = await store.createUser('Bob', null, true);
+        const carol = await store.createUser('carol', null, true);
+        await store.addMember('general', carol.id);
+        await store.addMember('general', bob.id);
+        await store.addMember('general', bob.id);
+        expect(await store.listMembers('general')).toEqual([
+          { userId: alice.id, username: 'alice', readSeq: 0 },
+          { userId: bob.id, username: 'Bob', readSeq: 0 },
+          { userId: carol.id, username: 'carol', readSeq: 0 },
+        ]);
+        expect(await store.isMember('general', bob.id)).toBe(true);
+        expect(await store.removeMember('general', bob.id)).toBe(true);
+        expect(await store.removeMember('general', bob.id)).toBe(false);
+        expect(await store.isMember('general', bob.id)).toBe(false);
+
+        expect(await store.isBanned('general', bob.id)).toBe(false);
+        await store.addBan('general', bob.id);
+        await store.addBan('general', bob.id);
+        expect(await store.isBanned('general', bob.id)).toBe(true);
+        expect(await store.removeBan('general', bob.id)).toBe(true);
+        expect(await store.removeBan('general', bob.id)).toBe(false);
+        expect(await store.isBanned('general', bob.id)).toBe(false);
+      });
+
+      it('lists for a user: public rooms and their own, without bans, with unread counts', async () => {
+        const alice = await aliceInGeneral();
+        const bob = await store.createUser('bob', null, true);
+        await store.addMember('general', bob.id);
+        for (const [id, flags] of [
+          ['hidden', { private: true }],
+          ['secret', { private: true }],
+          ['old', { archived: true }],
+          ['banned', {}],
+          ['lobby', {}],
+        ] as const) {
+          await store.createRoom({ id, title: id, topic: '', private: false, createdBy: null });
+          await store.updateRoom(id, flags);
+        }
+        await store.addMember('secret', alice.id);
+        await store.addBan('banned', alice.id);
+        await store.appendMessages([
+          message('general', bob.id, 'b1'),
+          message('general', alice.id, 'a1'),
+          message('general', bob.id, 'b2'),
+          message('general', bob.id, 'b3'),
+          message('lobby', bob.id, 'l1'),
+        ]);
+        await store.setReadCursor('general', alice.id, 1);
+        const b3 = (await store.messagesAfter('general', 3, 1))[0]!;
+        await store.deleteMessage('general', b3.id, 5);
+
+        const rooms = await store.listRoomsForUser(alice.id);
+        expect(rooms.map((r) => [r.id, r.joined, r.unread])).toEqual([
+          // general: b2 is unread; b1 was read, a1 is her own, b3 is deleted.
+          ['general', true, 1],
+          // lobby: public, not joined: no count.
+          ['lobby', false, 0],
+          ['secret', true, 0],
+        ]);
+        expect(rooms[0]).toMatchObject({ title: 'General', lastSeq: 4, private: false, archived: false, createdBy: 'alice' });
+      });
+
+      it('moves a read cursor forward only, never past the last message, and says where it is', async () => {
+        const alice = await aliceInGeneral();
+        const bob = await store.createUser('bob', null, true);
+        await store.appendMessages([message('general', alice.id, 'a1'), message('general', alice.id, 'a2'), message('general', alice.id, 'a3')]);
+        expect(await store.setReadCursor('general', alice.id, 2)).toBe(2);
+        expect(await store.setReadCursor('general', alice.id, 1)).toBe(2);
+        expect(await store.setReadCursor('general', alice.id, 99)).toBe(3);
+        expect((await store.listMembers('general'))[0]!.readSeq).toBe(3);
+        // Not a member: nothing to move.
+        expect(await store.setReadCursor('general', bob.id, 2)).toBe(0);
+      });
+
+      it('deletes a room with its messages, members and bans; the id can then start over', async () => {
+        const alice = await aliceInGeneral();
+        const bob = await store.createUser('bob', null, true);
+        await store.addBan('general', bob.id);
+        const [first] = await store.appendMessages([message('general', alice.id, 'm1'), message('general', alice.id, 'm2')]);
+        expect(await store.deleteRoom('general')).toBe(true);
+        expect(await store.deleteRoom('general')).toBe(false);
+        expect(await store.getRoom('general')).toBeUndefined();
+        expect(await store.getMessage('general', stored(first).id)).toBeUndefined();
+        expect(await store.appendMessages([message('general', alice.id, 'm3')])).toEqual([{ status: 'room_gone' }]);
+
+        await store.createRoom({ id: 'general', title: 'Again', topic: '', private: false, createdBy: null });
+        expect(await store.listMembers('general')).toEqual([]);
+        expect(await store.isBanned('general', bob.id)).toBe(false);
+        expect(await store.messagesAfter('general', 0, 100)).toEqual([]);
+        // The old messages went with the room, so their clientMsgIds are free again.
+        const [again] = await store.appendMessages([message('general', alice.id, 'm1')]);
+        expect(stored(again)).toMatchObject({ seq: 1, clientMsgId: 'm1' });
+      });
+    });
+
+    describe('messages', () => {
+      it('numbers each room 1, 2, 3 … in batch order and answers in batch order', async () => {
+        const alice = await aliceInGeneral();
+        await store.createRoom({ id: 'random', title: 'Random', topic: '', private: false, createdBy: null });
+        const results = await store.appendMessages([
+          message('general', alice.id, 'g1', 'hello'),
+          message('random', alice.id, 'r1'),
+          message('general', alice.id, 'g2'),
+          message('nowhere', alice.id, 'n1'),
+          message('general', alice.id, 'g3'),
+        ]);
+        expect(results.map((r) => r.status)).toEqual(['stored', 'stored', 'stored', 'room_gone', 'stored']);
+        expect(results.flatMap((r) => (r.status === 'stored' ? [[r.message.roomId, r.message.seq]] : []))).toEqual([
+          ['general', 1], ['random', 1], ['general', 2], ['general', 3],
+        ]);
+        expect(stored(results[0])).toEqual({
+          id: expect.any(Number), roomId: 'general', seq: 1, authorId: alice.id, author: 'alice', text: 'hello', clientMsgId: 'g1',
+          ts: 1_700_000_000_000, editedAt: null, deletedAt: null,
+        });
+        expect((await store.getRoom('general'))!.lastSeq).toBe(3);
+        expect(await store.getMessage('general', stored(results[0]).id)).toEqual(stored(results[0]));
+        expect(await store.getMessage('random', stored(results[0]).id)).toBeUndefined();
+        expect(await store.appendMessages([])).toEqual([]);
+      });
+
+      it('stores a clientMsgId once per author: in the same batch, a later batch, or another room', async () => {
+        const alice = await aliceInGeneral();
+        const bob = await store.createUser('bob', null, true);
+        await store.createRoom({ id: 'random', title: 'Random', topic: '', private: false, createdBy: null });
+        const [first, again, bobs] = await store.appendMessages([
+          message('general', alice.id, 'same', 'first'),
+          message('general', alice.id, 'same', 'second'),
+          message('general', bob.id, 'same', 'bob'),
+        ]);
+        expect(again).toEqual({ status: 'duplicate', message: stored(first) });
+        expect(stored(bobs).seq).toBe(2);
+        // A re-send in a later batch, and the same id sent to another room, both answer the stored message.
+        expect(await store.appendMessages([message('general', alice.id, 'same', 'third'), message('random', alice.id, 'same')])).toEqual([
+          { status: 'duplicate', message: stored(first) },
+          { status: 'duplicate', message: stored(first) },
+        ]);
+        // A duplicate takes no seq.
+        expect(stored((await store.appendMessages([message('general', alice.id, 'next')]))[0]).seq).toBe(3);
+        expect((await store.getRoom('random'))!.lastSeq).toBe(0);
+        // An id first sent to a room that is gone is still free for a room that exists.
+        expect((await store.appendMessages([message('nowhere', alice.id, 'later'), message('random', alice.id, 'later')])).map((r) => r.status)).toEqual([
+          'room_gone', 'stored',
+        ]);
+      });
+
+      it('pages after a seq (oldest first) and before one (newest first)', async () => {
+        const alice = await aliceInGeneral();
+        await store.appendMessages(Array.from({ length: 10 }, (_, i) => message('general', alice.id, `m${i + 1}`)));
+        const seqs = (messages: Array<{ seq: number }>) => messages.map((m) => m.seq);
+        expect(seqs(await store.messagesAfter('general', 3, 4))).toEqual([4, 5, 6, 7]);
+        expect(seqs(await store.messagesAfter('general', 8, 100))).toEqual([9, 10]);
+        expect(seqs(await store.messagesAfter('general', 10, 100))).toEqual([]);
+        expect(seqs(await store.messagesBefore('general', undefined, 3))).toEqual([10, 9, 8]);
+        expect(seqs(await store.messagesBefore('general', 4, 100))).toEqual([3, 2, 1]);
+        expect(seqs(await store.messagesBefore('general', 1, 100))).toEqual([]);
+        expect(await store.messagesAfter('nowhere', 0, 10)).toEqual([]);
+        expect((await store.messagesAfter('general', 0, 1))[0]).toMatchObject({ author: 'alice', text: 'm1' });
+      });
+
+      it('edits and deletes a message in its room only, and not once it is deleted', async () => {
+        const alice = await aliceInGeneral();
+        const original = stored((await store.appendMessages([message('general', alice.id, 'm1', 'hello')]))[0]);
+        expect(await store.editMessage('general', original.id, 'hello, edited', 2000)).toEqual({ ...original, text: 'hello, edited', editedAt: 2000 });
+        expect(await store.editMessage('random', original.id, 'x', 2001)).toBeUndefined();
+        expect(await store.editMessage('general', original.id + 1000, 'x', 2001)).toBeUndefined();
+        expect(await store.deleteMessage('general', original.id, 3000)).toEqual({ ...original, text: '', editedAt: 2000, deletedAt: 3000 });
+        expect(await store.deleteMessage('general', original.id, 3001)).toBeUndefined();
+        expect(await store.editMessage('general', original.id, 'back', 4000)).toBeUndefined();
+        // It keeps its place.
+        expect(await store.messagesAfter('general', 0, 10)).toEqual([{ ...original, text: '', editedAt: 2000, deletedAt: 3000 }]);
+      });
+
+      it('stores a message holding U+0000 without failing the rest of its batch', async () => {
+        const alice = await aliceInGeneral();
+        const [odd, plain] = await store.appendMessages([message('general', alice.id, 'nul\u0000id', 'a\u0000b'), message('general', alice.id, 'plain')]);
+        // PostgreSQL text cannot hold U+0000: it is stored as U+FFFD there.
+        const kept = backend.name === 'SQLite' ? '\u0000' : '\uFFFD';
+        expect(stored(odd)).toMatchObject({ seq: 1, text: `a${kept}b`, clientMsgId: `nul${kept}id` });
+        expect(stored(plain).seq).toBe(2);
+        // And a re-send of it is recognised.
+        expect((await store.appendMessages([message('general', alice.id, 'nul\u0000id', 'a\u0000b')]))[0]!.status).toBe('duplicate');
+      });
+    });
+
+    describe('several nodes on one database', () => {
+      it('open a new database at once: one migrates, the others find it done', async () => {
+        // The beforeEach store migrated this database; four more open a second, empty one together.
+        const second = await backend.create();
+        try {
+          const nodes = await Promise.all([1, 2, 3, 4].map(() => second.open()));
+          try {
+            const alice = await nodes[0]!.createUser('alice', null, true);
+            expect(await nodes[3]!.findUserByName('alice')).toEqual(alice);
+          } finally {
+            for (const node of nodes) await node.close();
+          }
+        } finally {
+          await second.destroy();
+        }
+      });
+
+      it('number a room gaplessly while four of them append to it at once, re-sends included', async () => {
+        const nodes = [store, await open(), await open(), await open()];
+        const authors = [await store.createUser('alice', null, true), await store.createUser('bob', null, true)];
+        for (const id of ['busy', 'other']) await store.createRoom({ id, title: id, topic: '', private: false, createdBy: null });
+
+        const perNode = 250;
+        const sent = (node: number, i: number) => message('busy', authors[node % 2]!.id, `n${node}-${i}`);
+        // Each node sends its own 250 messages in batches of varying size, one batch at a
+        // time as the MessageWriter does, and with them re-sends of another node's messages:
+        // to the same room, or (the same key) to another room.
+        const batchesOf = (node: number): NewMessage[][] => {
+          const own = Array.from({ length: perNode }, (_, i) => sent(node, i));
+          const sizes = [1, 7, 32, 3, 64, 13, 2, 50];
+          const batches: NewMessage[][] = [];
+          for (let at = 0, b = 0; at < own.length; b++) {
+            const batch = own.slice(at, at + sizes[b % sizes.length]!);
+            at += batch.length;
+            const peer = (node + 1) % nodes.length;
+            const resent = batch.flatMap((m) => {
+              const i = Number(m.clientMsgId.split('-')[1]);
+              return [...(i % 10 === 0 ? [sent(peer, i)] : []), ...(i % 25 === 5 ? [{ ...sent(peer, i), roomId: 'other' }] : [])];
+            });
+            batches.push([...batch, ...resent]);
+          }
+          return batches;
+        };
+        const answers = await Promise.all(
+          nodes.map(async (node, n) => {
+            const all: Array<{ sent: NewMessage; result: AppendResult }> = [];
+            for (const batch of batchesOf(n)) {
+              const results = await node.appendMessages(batch);
+              expect(results).toHaveLength(batch.length);
+              // Within a batch, a room's new messages get increasing seqs in batch order.
+              const seqsIn = (room: string) => results.flatMap((r) => (r.status === 'stored' && r.message.roomId === room ? [r.message.seq] : []));
+              for (const room of ['busy', 'other']) expect(seqsIn(room)).toEqual([...seqsIn(room)].sort((a, b) => a - b));
+              batch.forEach((m, i) => all.push({ sent: m, result: results[i]! }));
+            }
+            return all;
+          }),
+        );
+
+        // Every answer is the one stored row of its key, whichever node stored it.
+        const byKey = new Map<string, { id: number; roomId: string; seq: number }>();
+        let storedCount = 0;
+        for (const { sent: m, result } of answers.flat()) {
+          expect(result.status).not.toBe('room_gone');
+          if (result.status === 'room_gone') continue;
+          if (result.status === 'stored') storedCount++;
+          expect(result.message).toMatchObject({ authorId: m.authorId, clientMsgId: m.clientMsgId });
+          const key = `${m.authorId}/${m.clientMsgId}`;
+          const seen = byKey.get(key);
+          if (seen) expect({ id: result.message.id, roomId: result.message.roomId, seq: result.message.seq }).toEqual(seen);
+          else byKey.set(key, { id: result.message.id, roomId: result.message.roomId, seq: result.message.seq });
+        }
+        expect(byKey.size).toBe(nodes.length * perNode);
+        expect(storedCount).toBe(byKey.size);
+
+        // The rooms: 1..N with no gap and no repeat, each key once, the counter at N.
+        const rows = [...(await store.messagesAfter('busy', 0, 10_000)), ...(await store.messagesAfter('other', 0, 10_000))];
+        for (const room of ['busy', 'other']) {
+          const seqs = rows.filter((r) => r.roomId === room).map((r) => r.seq);
+          expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+          expect((await nodes[2]!.getRoom(room))!.lastSeq).toBe(seqs.length);
+        }
+        expect(rows).toHaveLength(byKey.size);
+        expect(new Set(rows.map((r) => `${r.authorId}/${r.clientMsgId}`))).toEqual(new Set(byKey.keys()));
+        for (const row of rows) expect(byKey.get(`${row.authorId}/${row.clientMsgId}`)).toEqual({ id: row.id, roomId: row.roomId, seq: row.seq });
+      });
+    });
+
+    it('answers ping while open', async () => {
+      expect(await store.ping()).toBe(true);
+    });
+  });
+}
+
+describe.skipIf(postgresSkip !== undefined)(`the PostgreSQL store under races${postgresSkip ? ` (skipped: ${postgresSkip})` : ''}`, () => {
+  // Other nodes are played by hand, each on a connection of its own, so that a test
+  // can hold a lock or an uncommitted row exactly where it wants the store to meet it.
+  let schema: string;
+  let store: ChatStore;
+  let alice: { id: number };
+  let other: Node;
+  let third: Node;
+  let gate: Node;
+  let watcher: pg.Client;
+  interface Node {
+    client: pg.Client;
+    /** Its backend's pid, asked up front: a client whose statement waits answers nothing else. */
+    pid: number;
+  }
+  const node = async (): Promise<Node> => {
+    const client = new pg.Client({ connectionString: databaseUrl!, options: `-c search_path=${schema}` });
+    await client.connect();
+    return { client, pid: (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid };
+  };
+  beforeEach(async () => {
+    schema = freshSchemaName();
+    store = await openPostgresStore(databaseUrl!, { schema, poolSize: 2 });
+    [other, third, gate] = [await node(), await node(), await node()];
+    watcher = new pg.Client({ connectionString: databaseUrl! });
+    await watcher.connect();
+    alice = await store.createUser('alice', null, true);
+    for (const id of ['general', 'random']) await store.createRoom({ id, title: id, topic: '', private: false, createdBy: null });
+  });
+  afterEach(async () => {
+    for (const n of [other, third, gate]) await n.client.end();
+    await watcher.end();
+    await store.close();
+    await dropSchema(schema);
+  });
+
+  /** Polls `condition` until it holds (10 s at most). */
+  const until = async (what: string, condition: () => boolean | Promise<boolean>) => {
+    for (let i = 0; i < 400; i++) {
+      if (await condition()) return;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`timed out waiting until ${what}`);
+  };
+  /** Whether some statement waits for a lock `n` holds. */
+  const blocks = async (n: Node) =>
+    (await watcher.query('SELECT 1 FROM pg_stat_activity WHERE $1::int = ANY(pg_blocking_pids(pid))', [n.pid])).rows.length > 0;
+  /** Whether `n`'s statement waits for a lock. */
+  const waits = async (n: Node) => (await watcher.query('SELECT 1 WHERE cardinality(pg_blocking_pids($1::int)) > 0', [n.pid])).rows.length > 0;
+  /** Another node's message in `random` (at a seq the test picks), not committed until the caller says so. */
+  const theirs = (n: Node, key: string, seq: number) =>
+    n.client.query(
+      `INSERT INTO messages (room_id, seq, author_id, text, client_msg_id, created_at) VALUES ('random', $1, $2, 'theirs', $3, 1)`,
+      [seq, alice.id, key],
+    );
+  const settled = <T>(promise: Promise<T>) => promise.then(() => 'done' as const, (err: { code?: string }) => err.code ?? 'error');
+
+  it('answers duplicate, using no seq, when another node stores the same key in another room mid-batch', async () => {
+    // The other node has stored 'k' in random but not committed yet: our duplicate lookup cannot see it.
+    await other.client.query('BEGIN');
+    await theirs(other, 'k', 1);
+    await other.client.query("UPDATE rooms SET last_seq = 1 WHERE id = 'random'");
+    const appending = Promise.resolve(store.appendMessages([message('general', alice.id, 'k', 'ours'), message('general', alice.id, 'k2')]));
+    await until('the batch waits for the other node', () => blocks(other));
+    await other.client.query('COMMIT');
+
+    const [k, k2] = await appending;
+    expect(k).toEqual({ status: 'duplicate', message: expect.objectContaining({ roomId: 'random', seq: 1, text: 'theirs' }) });
+    expect(stored(k2)).toMatchObject({ roomId: 'general', seq: 1, clientMsgId: 'k2' });
+    expect((await store.getRoom('general'))!.lastSeq).toBe(1);
+    expect((await store.messagesAfter('general', 0, 10)).map((m) => [m.seq, m.clientMsgId])).toEqual([[1, 'k2']]);
+  });
+
+  it('stores the batch after all when the other node rolls back the key it held', async () => {
+    await other.client.query('BEGIN');
+    await theirs(other, 'k', 1);
+    const appending = Promise.resolve(store.appendMessages([message('general', alice.id, 'k', 'ours'), message('general', alice.id, 'k2')]));
+    await until('the batch waits for the other node', () => blocks(other));
+    await other.client.query('ROLLBACK');
+
+    expect((await appending).map((r) => r.status === 'stored' && [r.message.seq, r.message.text])).toEqual([
+      [1, 'ours'],
+      [2, 'k2'],
+    ]);
+  });
+
+  it('answers duplicate when a third node stores one of its keys while the batch is redone one by one', async () => {
+    // Wanted: the redo's lookup runs while the third node's 'a' is uncommitted, so the redo's
+    // insert of 'a' waits for it and then finds it taken. When our first attempt rolls back,
+    // the third node's waiting insert, a fourth node (the gate) queued for the room, and our
+    // redo race; each outcome is checked, and a round that missed the wanted one is done again.
+    let exercised = false;
+    for (let round = 0; round < 10 && !exercised; round++) {
+      const [a, z] = [`a${round}`, `z${round}`];
+      const lastSeq = (await store.getRoom('general'))!.lastSeq;
+      // The other node holds 'z'. Our one-statement insert writes 'a' (keys go in sorted), then waits for 'z'.
+      await other.client.query('BEGIN');
+      await theirs(other, z, 2 * round + 1);
+      const appending = Promise.resolve(store.appendMessages([message('general', alice.id, a), message('general', alice.id, z)]));
+      await until('the batch waits for the other node', () => blocks(other));
+      // The third node tries 'a' and waits for ours; the gate queues for the room.
+      await third.client.query('BEGIN');
+      const thirdInsert = settled(theirs(third, a, 2 * round + 2));
+      await until('the third node waits', () => waits(third));
+      await gate.client.query('BEGIN');
+      let gateHasRoom = false;
+      const gateLock = gate.client.query("SELECT 1 FROM rooms WHERE id = 'general' FOR NO KEY UPDATE").then(() => (gateHasRoom = true));
+      await until('the gate waits', () => waits(gate));
+      // 'z' commits: our attempt comes up short and rolls back.
+      await other.client.query('COMMIT');
+
+      if ((await thirdInsert) === 'done') {
+        // The third node's 'a' is in, uncommitted. Either the gate holds the room (the redo waits
+        // behind it, its lookup still to come) or the redo's insert of 'a' already waits for the third node.
+        await until('the gate holds the room or the redo waits for the third node', async () => gateHasRoom || (await blocks(third)));
+        if (gateHasRoom) {
+          await gate.client.query('COMMIT');
+          await until('the redo waits for the third node', () => blocks(third));
+          await third.client.query('COMMIT');
+        } else {
+          await third.client.query('COMMIT');
+          await gateLock;
+          await gate.client.query('COMMIT');
+        }
+        const [ra, rz] = await appending;
+        expect(ra).toEqual({ status: 'duplicate', message: expect.objectContaining({ roomId: 'random', clientMsgId: a, text: 'theirs' }) });
+        expect(rz).toEqual({ status: 'duplicate', message: expect.objectContaining({ roomId: 'random', clientMsgId: z }) });
+        expect((await store.getRoom('general'))!.lastSeq).toBe(lastSeq);
+        exercised = true;
+      } else {
+        // The redo got the room and stored 'a' before the third node could: that node was refused.
+        expect(await thirdInsert).toBe('23505');
+        await third.client.query('ROLLBACK');
+        const [ra, rz] = await appending;
+        expect(stored(ra)).toMatchObject({ roomId: 'general', seq: lastSeq + 1, clientMsgId: a });
+        expect(rz).toEqual({ status: 'duplicate', message: expect.objectContaining({ roomId: 'random', clientMsgId: z }) });
+        await gateLock;
+        await gate.client.query('COMMIT');
+      }
+    }
+    expect(exercised).toBe(true);
+    const seqs = (await store.messagesAfter('general', 0, 100)).map((m) => m.seq);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+  });
+
+  it('waits for a batch holding the room, then numbers after it', async () => {
+    // The other node is mid-batch in the room: it holds the room's row and has taken seq 1.
+    await other.client.query('BEGIN');
+    await other.client.query("SELECT last_seq FROM rooms WHERE id = 'general' FOR NO KEY UPDATE");
+    await other.client.query(
+      "INSERT INTO messages (room_id, seq, author_id, text, client_msg_id, created_at) VALUES ('general', 1, $1, 'theirs', 'o1', 1)",
+      [alice.id],
+    );
+    await other.client.query("UPDATE rooms SET last_seq = 1 WHERE id = 'general'");
+    const appending = Promise.resolve(store.appendMessages([message('general', alice.id, 'mine')]));
+    await until('the batch waits for the other node', () => blocks(other));
+    await other.client.query('COMMIT');
+    expect(stored((await appending)[0])).toMatchObject({ seq: 2, clientMsgId: 'mine' });
+  });
+
+  it('refuses a schema name it would have to quote, and says which URL it cannot reach, without its password', async () => {
+    await expect(openPostgresStore(databaseUrl!, { schema: 'Robert"); DROP TABLE users; --' })).rejects.toThrow(/invalid schema name/);
+    await expect(openPostgresStore('mysql://x@y/z')).rejects.toThrow(/not a PostgreSQL URL/);
+    const unreachable = openPostgresStore('postgres://chat:s3cret@127.0.0.1:1/chat');
+    await expect(unreachable).rejects.toThrow(/^PostgreSQL at postgres:\/\/chat:\*\*\*@127\.0\.0\.1:1\/chat: /);
+    await expect(unreachable).rejects.not.toThrow(/s3cret/);
+  });
+
+  it('answers ping false once closed', async () => {
+    await store.close();
+    expect(await store.ping()).toBe(false);
+  });
+});
