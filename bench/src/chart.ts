@@ -23,7 +23,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
  * (↑ higher or ↓ lower is better), orange where it is worse.
  */
 export function renderChart(results: Results, subtitle: string): string {
-  const rows: Array<{ label: string; better: Metric['better']; ws?: number; sio?: number }> = [];
+  const rows: Array<{ label: string; better: Metric['better']; ws: number | undefined; sio: number | undefined }> = [];
   for (const [scenario, prefix, label] of CHARTED) {
     const m = results.metrics.find((x) => x.scenario === scenario && x.name.startsWith(prefix));
     if (!m) continue;

@@ -1,9 +1,10 @@
+import { benchDatabaseName, benchRedisPrefix, countRows, createDatabase, deleteRedisKeys, dropDatabase, infraPids, membersByNode, redactUrl, withDatabase } from './cluster.js';
 import { Histogram } from './lib/histogram.js';
 import { CpuMeter } from './lib/proc.js';
 import type { LoadGenerator } from './load/generator.js';
 import type { Command, JoinResult, OpenResult, Phase, PhaseStats, StopResult } from './load/messages.js';
 import { Results } from './results.js';
-import { ADMIN_TOKEN, SERVER_NAMES, startServer, type ServerHandle, type ServerName } from './servers.js';
+import { ADMIN_TOKEN, SERVER_NAMES, startServer, tempDatabase, type ServerHandle, type ServerName } from './servers.js';
 
 /** Sizes and durations; `--quick` shrinks them for a smoke test. */
 export interface Config {
@@ -17,6 +18,8 @@ export interface Config {
   echo: { conns: number; window: number; textBytes: number };
   storm: { conns: number; rate: number };
   persist: { senders: number[]; textBytes: number };
+  /** Scenario 6: cluster sizes compared (the room and its load are scenario 1's). */
+  cluster: { nodes: number[] };
 }
 
 export const FULL: Config = {
@@ -29,6 +32,7 @@ export const FULL: Config = {
   echo: { conns: 100, window: 8, textBytes: 32 },
   storm: { conns: 10_000, rate: 2000 },
   persist: { senders: [1, 50], textBytes: 64 },
+  cluster: { nodes: [1, 2, 3] },
 };
 
 export const QUICK: Config = {
@@ -41,6 +45,7 @@ export const QUICK: Config = {
   echo: { conns: 20, window: 8, textBytes: 32 },
   storm: { conns: 1000, rate: 1000 },
   persist: { senders: [1, 10], textBytes: 64 },
+  cluster: { nodes: [1, 2, 3] },
 };
 
 export interface Context {
@@ -49,7 +54,7 @@ export interface Context {
   results: Results;
   /** Our server's SQLite file, kept across its restarts within the run. */
   databasePath: string;
-  /** Session tokens of the guest users (filled on our server's first start). */
+  /** Session tokens of the guest users of the SQLite server (filled on its first start; scenario 6 keeps its own). */
   tokens: string[];
   /** Node flags for our server in the profiling pass of scenario 1; undefined: no profile. */
   profileArgs: string[] | undefined;
@@ -58,7 +63,7 @@ export interface Context {
   log: (line: string) => void;
 }
 
-export const SCENARIOS = ['fanout', 'rooms', 'echo', 'storm', 'persist'] as const;
+export const SCENARIOS = ['fanout', 'rooms', 'echo', 'storm', 'persist', 'cluster'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -71,7 +76,7 @@ const pct = (share: number) => share * 100;
 
 async function start(ctx: Context, name: ServerName, nodeArgs?: string[]): Promise<ServerHandle> {
   const server = await startServer(name, { databasePath: ctx.databasePath, ...(nodeArgs ? { nodeArgs } : {}) });
-  if (name === 'ours' && ctx.tokens.length === 0) await createUsers(ctx, server);
+  if (name === 'ours' && ctx.tokens.length === 0) ctx.tokens = await createGuests(ctx, server);
   return server;
 }
 
@@ -92,8 +97,8 @@ async function inParallel<T>(items: readonly T[], concurrency: number, fn: (item
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
 }
 
-/** Guests through POST /api/auth/guest, as a client would sign up. */
-async function createUsers(ctx: Context, server: ServerHandle): Promise<void> {
+/** `cfg.users` guests through POST /api/auth/guest, as a client would sign up; their session tokens. */
+async function createGuests(ctx: Context, server: ServerHandle): Promise<string[]> {
   const t0 = Date.now();
   const tokens: string[] = new Array(ctx.cfg.users);
   const ids = Array.from({ length: ctx.cfg.users }, (_, i) => i);
@@ -102,8 +107,8 @@ async function createUsers(ctx: Context, server: ServerHandle): Promise<void> {
     if (status !== 201) throw new Error(`POST /api/auth/guest answered ${status}: ${JSON.stringify(json)}`);
     tokens[i] = (json as { token: string }).token;
   });
-  ctx.tokens = tokens;
   ctx.log(`  created ${tokens.length} guest users in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return tokens;
 }
 
 /** Rooms through POST /api/admin/rooms (our server only; the twins create rooms on join). */
@@ -135,7 +140,7 @@ interface Opened {
  * Opens connections `base + k` (k < count) on the workers `workerOf(k)`
  * chooses; paced at `rate` per second in all when given.
  */
-async function openConns(
+function openConns(
   ctx: Context,
   server: ServerHandle,
   base: number,
@@ -143,11 +148,31 @@ async function openConns(
   workerOf: (k: number) => number,
   rate?: number,
 ): Promise<Opened> {
-  const ks = byWorker(
+  return openSome(
+    ctx,
+    server,
+    base,
     Array.from({ length: count }, (_, k) => k),
     workerOf,
-    ctx.gen.size,
+    ctx.tokens,
+    rate,
   );
+}
+
+/**
+ * Opens connections `base + k` for the given `k`s on the workers `workerOf(k)`
+ * chooses; connection k signs in to our server with `tokens[k mod length]`.
+ */
+async function openSome(
+  ctx: Context,
+  server: ServerHandle,
+  base: number,
+  members: readonly number[],
+  workerOf: (k: number) => number,
+  tokens: readonly string[],
+  rate?: number,
+): Promise<Opened> {
+  const ks = byWorker(members, workerOf, ctx.gen.size);
   const active = ks.filter((l) => l.length > 0).length;
   const t0 = Date.now();
   const results = await ctx.gen.all<OpenResult>((w) => {
@@ -158,7 +183,7 @@ async function openConns(
       target: {
         kind: server.clientKind,
         url: server.url,
-        ...(server.name === 'ours' ? { tokens: mine.map((k) => ctx.tokens[k % ctx.tokens.length]!) } : {}),
+        ...(server.name === 'ours' ? { tokens: mine.map((k) => tokens[k % tokens.length]!) } : {}),
       },
       conns: mine.map((k) => base + k),
       concurrency: rate ? 1000 : 100,
@@ -214,26 +239,44 @@ interface Window {
   rate: number;
   sentRate: number;
   hist: Histogram;
+  /** All the measured servers' CPU together. */
   serverCpu: number;
+  /** Each server's, in the order they were given. */
+  serverCpuEach: number[];
   generatorCpu: number;
+  /** CPU of the other processes `measure` was given (PostgreSQL, Redis), by name. */
+  otherCpu: Record<string, number>;
   errors: number;
   firstError?: string;
   lost: number;
 }
 
-/** Measures for `ms`: what the workers received, and the CPU of the server and of the generator. */
-async function measure(ctx: Context, server: ServerHandle, ms: number): Promise<Window> {
-  const serverMeter = new CpuMeter(() => [server.pid]);
+/** One server, or the nodes of a cluster measured as one. */
+type Measured = ServerHandle | readonly ServerHandle[];
+const asList = (m: Measured): readonly ServerHandle[] => ('pid' in m ? [m as ServerHandle] : (m as readonly ServerHandle[]));
+
+/**
+ * Measures for `ms`: what the workers received, and the CPU of the server(s)
+ * and of the generator; also of `others` (their pids are looked up when the
+ * window opens).
+ */
+async function measure(ctx: Context, measured: Measured, ms: number, others: Record<string, () => number[]> = {}): Promise<Window> {
+  const servers = asList(measured);
+  const serverMeters = servers.map((s) => new CpuMeter(() => [s.pid]));
   const genMeter = new CpuMeter(() => [...ctx.gen.pids(), process.pid]);
+  const otherMeters = Object.entries(others).map(([name, pids]) => [name, new CpuMeter(pids)] as const);
   await ctx.gen.all({ cmd: 'measure', on: true });
-  serverMeter.mark();
+  for (const m of serverMeters) m.mark();
   genMeter.mark();
+  for (const [, m] of otherMeters) m.mark();
   const fromUs = Number(process.hrtime.bigint() / 1000n);
   await sleep(ms);
   const toUs = Number(process.hrtime.bigint() / 1000n);
   const stats = await ctx.gen.all<PhaseStats>({ cmd: 'measure', on: false });
-  const serverCpu = serverMeter.read().total;
+  const serverCpuEach = serverMeters.map((m) => m.read().total);
+  const serverCpu = serverCpuEach.reduce((a, b) => a + b, 0);
   const generatorCpu = genMeter.read().total;
+  const otherCpu = Object.fromEntries(otherMeters.map(([name, m]) => [name, m.read().total]));
   const hist = new Histogram();
   let rate = 0;
   let sentRate = 0;
@@ -248,18 +291,39 @@ async function measure(ctx: Context, server: ServerHandle, ms: number): Promise<
     lost += s.lost;
     firstError ??= s.firstError;
   }
-  return { fromUs, toUs, rate, sentRate, hist, serverCpu, generatorCpu, errors, lost, ...(firstError === undefined ? {} : { firstError }) };
+  return {
+    fromUs,
+    toUs,
+    rate,
+    sentRate,
+    hist,
+    serverCpu,
+    serverCpuEach,
+    generatorCpu,
+    otherCpu,
+    errors,
+    lost,
+    ...(firstError === undefined ? {} : { firstError }),
+  };
 }
 
 /** Starts a phase on the workers, warms up, measures, stops and waits for what is in flight. */
-async function runPhase(ctx: Context, server: ServerHandle, phases: Array<Phase | undefined>, warmMs = ctx.cfg.warmMs): Promise<Window> {
+async function runPhase(
+  ctx: Context,
+  measured: Measured,
+  phases: Array<Phase | undefined>,
+  warmMs = ctx.cfg.warmMs,
+  others: Record<string, () => number[]> = {},
+): Promise<Window> {
   await ctx.gen.all((w) => (phases[w] ? { cmd: 'start', phase: phases[w]! } : undefined));
   await sleep(warmMs);
-  const win = await measure(ctx, server, ctx.cfg.measureMs);
+  const win = await measure(ctx, measured, ctx.cfg.measureMs, others);
   const stops = await ctx.gen.all<StopResult>((w) => (phases[w] ? { cmd: 'stop', timeoutMs: 15_000 } : undefined));
   const outstanding = stops.reduce((n, s) => n + (s?.outstanding ?? 0), 0);
   if (win.errors > 0 || win.lost > 0 || outstanding > 0) {
-    ctx.log(`    ${server.name}: ${win.errors} errors (${win.firstError ?? '-'}), ${win.lost} connections lost, ${outstanding} unanswered`);
+    const servers = asList(measured);
+    const who = servers.length === 1 ? servers[0]!.name : `${servers[0]!.name} (${servers.length} nodes)`;
+    ctx.log(`    ${who}: ${win.errors} errors (${win.firstError ?? '-'}), ${win.lost} connections lost, ${outstanding} unanswered`);
   }
   return win;
 }
@@ -284,6 +348,34 @@ function logWindow(ctx: Context, label: string, name: ServerName, w: Window, uni
 }
 
 // ---- 1. room fan-out -------------------------------------------------------------------
+
+/**
+ * Scenario 1's load on the connections `base + k` (k < cfg.fanout.members,
+ * member k on worker k mod workers), all in `room`: member 0 sends, keeping
+ * `window` messages in flight or at `rate` per second. Scenario 6 reuses it.
+ */
+function fanoutPhases(ctx: Context, room: string, base: number, mode: 'window' | 'rate'): Phase[] {
+  const { members, window, rate, textBytes } = ctx.cfg.fanout;
+  const W = ctx.gen.size;
+  const workerOf = (k: number) => k % W;
+  const t = tag();
+  ctx.gen.senderWorker = workerOf(0);
+  return Array.from({ length: W }, (_, w) => {
+    const mine = Array.from({ length: members }, (_, k) => k).filter((k) => workerOf(k) === w);
+    return {
+      kind: 'fanout',
+      room,
+      members: mine.map((k) => base + k),
+      ...(w === workerOf(0) ? { sender: base } : {}),
+      workers: Math.min(W, members),
+      mode,
+      window,
+      rate,
+      textBytes,
+      tag: t,
+    } satisfies Phase;
+  });
+}
 
 export async function fanout(ctx: Context): Promise<void> {
   const { members, window, rate, textBytes } = ctx.cfg.fanout;
@@ -310,26 +402,7 @@ export async function fanout(ctx: Context): Promise<void> {
     await sleep(1000);
     return server;
   };
-  const phasesFor = (index: number, mode: 'window' | 'rate'): Phase[] => {
-    const base = index * CONN_SPACE;
-    const t = tag();
-    ctx.gen.senderWorker = workerOf(0);
-    return Array.from({ length: W }, (_, w) => {
-      const mine = Array.from({ length: members }, (_, k) => k).filter((k) => workerOf(k) === w);
-      return {
-        kind: 'fanout',
-        room,
-        members: mine.map((k) => base + k),
-        ...(w === workerOf(0) ? { sender: base } : {}),
-        workers: Math.min(W, members),
-        mode,
-        window,
-        rate,
-        textBytes,
-        tag: t,
-      } satisfies Phase;
-    });
-  };
+  const phasesFor = (index: number, mode: 'window' | 'rate'): Phase[] => fanoutPhases(ctx, room, index * CONN_SPACE, mode);
 
   try {
     for (const [i, name] of SERVER_NAMES.entries()) servers.push(await setup(name, i));
@@ -625,4 +698,185 @@ export async function persist(ctx: Context): Promise<void> {
   }
 }
 
-export const RUNNERS: Record<ScenarioName, (ctx: Context) => Promise<void>> = { fanout, rooms, echo, storm, persist };
+// ---- 6. scale-out: fan-out over several nodes --------------------------------------------
+
+const nodesLabel = (n: number) => `${n} node${n > 1 ? 's' : ''}`;
+
+interface ClusterUnderTest {
+  /** Nodes in the cluster; the sender is on nodes[0]. */
+  n: number;
+  nodes: ServerHandle[];
+  /** Its members are connections base + k. */
+  base: number;
+  room: string;
+}
+
+/**
+ * Scenario 1's room and load (1 sender, `cfg.fanout.members` members) on our
+ * server run as N nodes sharing one PostgreSQL database and one Redis, for
+ * each N of cfg.cluster.nodes. Member k connects to node k mod N and the
+ * sender (member 0) to the first node, so every message is committed and
+ * published by that node and crosses Redis to each of the others.
+ *
+ * The clusters (6 nodes for 1, 2 and 3) run side by side, each with its own
+ * room, and take turns within each run in a rotating order, as the servers of
+ * scenario 1 do: drifting background load then falls on all of them alike.
+ * Rooms are separate Redis channels, so an idle cluster's nodes hear nothing
+ * of the measured one's messages.
+ */
+export async function cluster(ctx: Context): Promise<void> {
+  const adminUrl = process.env.DATABASE_URL;
+  const redisUrl = process.env.REDIS_URL;
+  if (!adminUrl || !redisUrl) {
+    ctx.log('6. cluster: skipped (set DATABASE_URL and REDIS_URL)');
+    return;
+  }
+  const { members, rate } = ctx.cfg.fanout;
+  const sizes = ctx.cfg.cluster.nodes;
+  const S = 'cluster';
+  const W = ctx.gen.size;
+  const workerOf = (k: number) => k % W;
+  const runTag = tag();
+  const database = benchDatabaseName(runTag);
+  const prefix = benchRedisPrefix(runTag);
+  const databaseUrl = withDatabase(adminUrl, database);
+  ctx.log(
+    `6. scale-out: scenario 1's fan-out (${members} members, 1 sender) over ${sizes.join(', ')} nodes; ` +
+      `database ${redactUrl(databaseUrl)}, Redis ${redactUrl(redisUrl)} prefix ${prefix}`,
+  );
+  // Each node gets a SQLite path too, in a folder of our own: a server that ignored
+  // DATABASE_URL would otherwise create ./data/chat.db in the repository.
+  const sqlite = tempDatabase();
+  const clusters: ClusterUnderTest[] = [];
+  const allNodes = () => clusters.flatMap((c) => c.nodes);
+  await createDatabase(adminUrl, database);
+  try {
+    const startNode = (i: number) =>
+      startServer('ours', {
+        databasePath: sqlite.file,
+        env: { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, NODE_ID: `n${i + 1}` },
+      });
+    let tokens: string[] = [];
+    for (const [index, n] of sizes.entries()) {
+      const c: ClusterUnderTest = { n, nodes: [], base: index * CONN_SPACE, room: `cluster-${n}` };
+      clusters.push(c);
+      const t0 = Date.now();
+      // The first node alone first: it creates the schema in the new database.
+      if (tokens.length === 0) c.nodes.push(await startNode(0));
+      const started = await Promise.allSettled(Array.from({ length: n - c.nodes.length }, (_, j) => startNode(c.nodes.length + j)));
+      for (const r of started) if (r.status === 'fulfilled') c.nodes.push(r.value);
+      const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      const t1 = Date.now();
+      if (tokens.length === 0) {
+        // Guests of the cluster's own database; ctx.tokens stay those of the SQLite server.
+        tokens = await createGuests(ctx, c.nodes[0]!);
+        const users = await countRows(databaseUrl, 'users');
+        if (users !== tokens.length) {
+          throw new Error(
+            `the nodes did not store their users in ${database} (found ${users ?? 'no users table'}, expected ${tokens.length}): ` +
+              'does apps/server/dist honour DATABASE_URL? (pnpm --filter @chat/server build)',
+          );
+        }
+      }
+      await createRooms(c.nodes[0]!, [c.room]);
+      const t2 = Date.now();
+      for (const [node, ks] of membersByNode(members, n).entries()) {
+        const o = await openSome(ctx, c.nodes[node]!, c.base, ks, workerOf, tokens);
+        if (o.failed > 0) throw new Error(`${nodesLabel(n)}: ${o.failed} connections to node n${node + 1} failed (${o.firstError})`);
+      }
+      const t3 = Date.now();
+      await joinConns(
+        ctx,
+        Array.from({ length: members }, (_, k) => [c.base + k, c.room] as [number, string]),
+        (conn) => workerOf(conn - c.base),
+      );
+      const secs = (a: number, b: number) => ((b - a) / 1000).toFixed(1);
+      ctx.log(`  ${nodesLabel(n)}: started in ${secs(t0, t1)} s, ${members} connected in ${secs(t2, t3)} s, joined in ${secs(t3, Date.now())} s`);
+    }
+    // Presence and join replies settle before anything is measured.
+    await sleep(1000);
+
+    // Looked up as each window opens: a node's pool may open new PostgreSQL backends.
+    const infra = infraPids(database);
+    const others: Record<string, () => number[]> = {};
+    if (infra.postgres.length > 0) others.postgres = () => infraPids(database).postgres;
+    if (infra.redis.length > 0) others.redis = () => infraPids(database).redis;
+    if (infra.postgres.length === 0 || infra.redis.length === 0) {
+      ctx.log(`  (no local ${infra.postgres.length === 0 ? 'PostgreSQL' : 'Redis'} process found: its CPU is not recorded)`);
+    }
+
+    const r = ctx.results;
+    const smallest = Math.min(...sizes);
+    const largest = Math.max(...sizes);
+    const saturating = new Map<number, Window>();
+    for (let run = 0; run < ctx.cfg.runs; run++) {
+      ctx.log(`  run ${run + 1}/${ctx.cfg.runs}`);
+      for (const index of rotation(
+        sizes.map((_, i) => i),
+        run,
+      )) {
+        const c = clusters[index]!;
+        const L = nodesLabel(c.n);
+        const sat = await runPhase(ctx, c.nodes, fanoutPhases(ctx, c.room, c.base, 'window'), ctx.cfg.warmMs, others);
+        saturating.set(c.n, sat);
+        logWindow(ctx, `${L} saturating`, 'ours', sat, 'deliveries/s');
+        ctx.log(
+          `      per node CPU ${sat.serverCpuEach.map((x) => `${Math.round(pct(x))}%`).join(' ')}` +
+            Object.entries(sat.otherCpu)
+              .map(([name, x]) => `, ${name} ${Math.round(pct(x))}%`)
+              .join(''),
+        );
+        r.add(S, `${L}, saturating: deliveries/s`, 'deliveries/s', 'higher', 'ours', sat.rate);
+        r.add(S, `${L}, saturating: p50 send→receive`, 'ms', 'lower', 'ours', sat.hist.quantileMs(0.5));
+        r.add(S, `${L}, saturating: p99 send→receive`, 'ms', 'lower', 'ours', sat.hist.quantileMs(0.99));
+        r.add(S, `${L}, saturating: server CPU, all nodes`, '% of a core', 'lower', 'ours', pct(sat.serverCpu));
+        r.add(S, `${L}, saturating: server CPU per delivery`, 'µs', 'lower', 'ours', (sat.serverCpu * 1e6) / sat.rate);
+        if (c.n > 1) {
+          // Each node's CPU per delivery it made (its share of the members): the sender's node
+          // also commits and publishes; the others only take each message from Redis.
+          const perNode = membersByNode(members, c.n).map((ks, i) => (sat.serverCpuEach[i]! * 1e6) / ((sat.rate * ks.length) / members));
+          const rest = perNode.slice(1);
+          r.add(S, `${L}, saturating: CPU per delivery, sender's node`, 'µs', 'info', 'ours', perNode[0]);
+          r.add(S, `${L}, saturating: CPU per delivery, other nodes (mean)`, 'µs', 'info', 'ours', rest.reduce((a, b) => a + b, 0) / rest.length);
+        }
+        r.add(S, `${L}, saturating: generator CPU`, '% of a core', 'info', 'ours', pct(sat.generatorCpu));
+        if (sat.otherCpu.postgres !== undefined) r.add(S, `${L}, saturating: PostgreSQL CPU`, '% of a core', 'info', 'ours', pct(sat.otherCpu.postgres));
+        if (sat.otherCpu.redis !== undefined) r.add(S, `${L}, saturating: Redis CPU`, '% of a core', 'info', 'ours', pct(sat.otherCpu.redis));
+
+        const fixed = await runPhase(ctx, c.nodes, fanoutPhases(ctx, c.room, c.base, 'rate'));
+        logWindow(ctx, `${L} ${rate} msgs/s`, 'ours', fixed, 'deliveries/s');
+        r.add(S, `${L}, ${rate} msgs/s: deliveries/s (offered ${(rate * members).toLocaleString('en-US')})`, 'deliveries/s', 'higher', 'ours', fixed.rate);
+        r.add(S, `${L}, ${rate} msgs/s: p50 send→receive`, 'ms', 'lower', 'ours', fixed.hist.quantileMs(0.5));
+        r.add(S, `${L}, ${rate} msgs/s: p99 send→receive`, 'ms', 'lower', 'ours', fixed.hist.quantileMs(0.99));
+        r.add(S, `${L}, ${rate} msgs/s: server CPU, all nodes`, '% of a core', 'lower', 'ours', pct(fixed.serverCpu));
+      }
+      // Scaling within the run, as the suite's ratios are: the clusters ran back to back.
+      const big = saturating.get(largest);
+      const small = saturating.get(smallest);
+      if (largest > smallest && big && small) {
+        const label = `${nodesLabel(largest)} ÷ ${nodesLabel(smallest)}`;
+        const rateRatio = big.rate / small.rate;
+        const cpuRatio = big.serverCpu / big.rate / (small.serverCpu / small.rate);
+        r.add(S, `${label}: saturating deliveries/s`, '×', 'higher', 'ours', rateRatio);
+        r.add(S, `${label}: server CPU per delivery`, '×', 'lower', 'ours', cpuRatio);
+        ctx.log(`    ${label}: deliveries/s ×${rateRatio.toFixed(2)}, server CPU per delivery ×${cpuRatio.toFixed(2)}`);
+      }
+    }
+  } finally {
+    await closeConns(ctx);
+    // Each closed connection's presence departure goes through Redis; stopping the
+    // nodes at once would cut those calls short (the nodes log "presence failed").
+    if (clusters.length > 0) await sleep(1000);
+    await Promise.all(allNodes().map((s) => s.stop()));
+    sqlite.remove();
+    // Housekeeping failures are reported, not thrown: the figures above stand.
+    await dropDatabase(adminUrl, database).catch((err: Error) => ctx.log(`  could not drop ${database}: ${err.message}`));
+    await deleteRedisKeys(redisUrl, `${prefix}*`).then(
+      (n) => ctx.log(`  dropped ${database}; deleted ${n} Redis keys ${prefix}*`),
+      (err: Error) => ctx.log(`  could not delete Redis keys ${prefix}*: ${err.message}`),
+    );
+  }
+}
+
+export const RUNNERS: Record<ScenarioName, (ctx: Context) => Promise<void>> = { fanout, rooms, echo, storm, persist, cluster };

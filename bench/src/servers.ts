@@ -39,6 +39,11 @@ export interface StartOptions {
   nodeArgs?: string[];
   /** Our server's SQLite file (kept across restarts within a run). */
   databasePath?: string;
+  /**
+   * Variables laid over our server's environment (scenario 6: DATABASE_URL,
+   * REDIS_URL, REDIS_PREFIX, NODE_ID); the twins ignore them.
+   */
+  env?: Record<string, string>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -127,6 +132,7 @@ async function startOurs(options: StartOptions): Promise<ServerHandle> {
     RATE_LOGINS_PER_MINUTE: '1000000',
     MAX_CONNECTIONS: '100000',
     MAX_CONNECTIONS_PER_USER: '100000',
+    ...options.env,
   };
   const child = spawnNode([...(options.nodeArgs ?? []), '--expose-gc', '--import', hook, path.join(repoRoot, 'apps/server/dist/server.js')], {
     cwd: repoRoot,

@@ -48,23 +48,33 @@ export class CpuMeter {
 
   mark(): void {
     this.start.clear();
-    for (const pid of this.pids()) this.start.set(pid, safeCpu(pid));
+    for (const pid of this.pids()) {
+      const s = safeCpu(pid);
+      if (s !== undefined) this.start.set(pid, s);
+    }
     this.startNs = process.hrtime.bigint();
   }
 
-  /** Cores used since `mark()` (summed over the pids), and the CPU seconds behind that. */
+  /**
+   * Cores used since `mark()` (summed over the pids), and the CPU seconds
+   * behind that. A process that exited meanwhile (a PostgreSQL backend whose
+   * pool connection was closed) adds nothing: its last figures are gone.
+   */
   read(): { total: number; cpuSeconds: number } {
     const wall = Number(process.hrtime.bigint() - this.startNs) / 1e9;
     let cpuSeconds = 0;
-    for (const [pid, s0] of this.start) cpuSeconds += safeCpu(pid) - s0;
+    for (const [pid, s0] of this.start) {
+      const s = safeCpu(pid);
+      if (s !== undefined) cpuSeconds += s - s0;
+    }
     return { total: cpuSeconds / wall, cpuSeconds };
   }
 }
 
-function safeCpu(pid: number): number {
+function safeCpu(pid: number): number | undefined {
   try {
     return cpuSeconds(pid);
   } catch {
-    return 0;
+    return undefined;
   }
 }
