@@ -6,7 +6,7 @@ import { openConnection } from './connection.js';
 import { createMessagesRepository } from './messages-repository.js';
 import { migrate } from './migrations.js';
 import { createRoomsRepository } from './rooms-repository.js';
-import { ThreadedAppender } from './threaded-appender.js';
+import { Checkpointer, ThreadedAppender } from './threaded-appender.js';
 import { createSessionsRepository, createUsersRepository } from './users-repository.js';
 
 export interface SqliteStoreOptions {
@@ -27,10 +27,12 @@ export interface SqliteStoreOptions {
 export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): ChatStore & { readonly db: Database.Database } {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const synchronous = options.synchronous ?? 'FULL';
-  const db = openConnection(file, synchronous);
-  migrate(db);
   // (An in-memory database is private to its connection: no second thread can share it.)
-  const appender = options.writerThread !== false && file !== ':memory:' ? new ThreadedAppender(file, synchronous) : undefined;
+  const threaded = options.writerThread !== false && file !== ':memory:';
+  const db = openConnection(file, synchronous, { autoCheckpoint: !threaded });
+  migrate(db);
+  const appender = threaded ? new ThreadedAppender(file, synchronous) : undefined;
+  const checkpointer = threaded ? new Checkpointer(file, synchronous) : undefined;
 
   const users = createUsersRepository(db);
   const sessions = createSessionsRepository(db);
@@ -72,6 +74,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     close: async () => {
       // The writer first: it finishes the batch it holds, then the last connection closes (and checkpoints).
       await appender?.close();
+      await checkpointer?.close();
       if (db.open) db.close();
     },
   };

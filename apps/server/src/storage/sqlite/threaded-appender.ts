@@ -11,9 +11,9 @@ export interface AppendRequest {
 
 export type AppendResponse = { id: number; results: AppendResult[] } | { id: number; error: string };
 
-/** The worker's entry: next to this file once compiled; from the sources (vitest), its compiled copy in dist/. */
-function writerEntry(): string {
-  const here = fileURLToPath(new URL('./writer-thread.js', import.meta.url));
+/** A thread's entry: next to this file once compiled; from the sources (vitest), its compiled copy in dist/. */
+export function threadEntry(name: string): string {
+  const here = fileURLToPath(new URL(`./${name}`, import.meta.url));
   if (existsSync(here)) return here;
   // Worker threads cannot load TypeScript: the test runner runs src/, `pnpm test` builds dist/ first.
   return here.replace(/([\\/])src([\\/])storage/, '$1dist$2storage');
@@ -32,7 +32,7 @@ export class ThreadedAppender {
   private readonly exited: Promise<void>;
 
   constructor(file: string, synchronous: Synchronous) {
-    this.worker = new Worker(writerEntry(), { workerData: { file, synchronous } });
+    this.worker = new Worker(threadEntry('writer-thread.js'), { workerData: { file, synchronous } });
     this.worker.on('message', (response: AppendResponse) => {
       const waiter = this.waiting.get(response.id);
       if (!waiter) return;
@@ -72,5 +72,24 @@ export class ThreadedAppender {
     this.failure ??= err;
     for (const waiter of this.waiting.values()) waiter.reject(err);
     this.waiting.clear();
+  }
+}
+
+/** Runs checkpoint-thread.ts until closed. */
+export class Checkpointer {
+  private readonly worker: Worker;
+  private readonly exited: Promise<void>;
+
+  constructor(file: string, synchronous: Synchronous, intervalMs = 1000) {
+    this.worker = new Worker(threadEntry('checkpoint-thread.js'), { workerData: { file, synchronous, intervalMs } });
+    // A failed checkpointer costs a growing log, not data: the store keeps working.
+    this.worker.on('error', () => {});
+    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.unref();
+  }
+
+  async close(): Promise<void> {
+    this.worker.postMessage('close');
+    await this.exited;
   }
 }

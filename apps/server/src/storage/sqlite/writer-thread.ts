@@ -11,7 +11,8 @@ import { createMessagesRepository } from './messages-repository.js';
 import type { AppendRequest, AppendResponse } from './threaded-appender.js';
 
 const { file, synchronous } = workerData as { file: string; synchronous: Synchronous };
-const db = openConnection(file, synchronous);
+// The checkpointer thread copies the log back; commits here never stop to do it.
+const db = openConnection(file, synchronous, { autoCheckpoint: false });
 const messages = createMessagesRepository(db);
 const port = parentPort!;
 

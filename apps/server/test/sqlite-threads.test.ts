@@ -1,0 +1,85 @@
+/**
+ * The SQLite store's two helper threads: the writer (chat messages are
+ * committed off the event loop) and the checkpointer (the write-ahead log is
+ * copied back into the database file by a thread of its own, never inside a
+ * commit). Real files, real threads.
+ */
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../src/storage/sqlite/sqlite-store.js';
+import type { AppendResult, ChatStore, NewMessage } from '../src/storage/store.js';
+import { tempDir } from './helpers/build.js';
+import { until } from './delivery/support.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const step of cleanups.splice(0).reverse()) await step();
+});
+
+async function fixture(): Promise<{ file: string; store: ChatStore; authorId: number }> {
+  const dir = await tempDir();
+  cleanups.push(() => dir.remove());
+  const file = path.join(dir.path, 'chat.db');
+  const store = openSqliteStore(file, { synchronous: 'FULL' });
+  cleanups.push(() => store.close());
+  const user = await store.createUser('writer', null, true);
+  await store.createRoom({ id: 'lobby', title: 'Lobby', topic: '', private: false, createdBy: null });
+  return { file, store, authorId: user.id };
+}
+
+const batchOf = (authorId: number, from: number, count: number): NewMessage[] =>
+  Array.from({ length: count }, (_, i) => ({
+    roomId: 'lobby',
+    authorId,
+    text: `message ${from + i} ${'x'.repeat(200)}`,
+    clientMsgId: `c${from + i}`,
+    ts: 1_700_000_000_000 + from + i,
+  }));
+
+describe('the SQLite writer thread', () => {
+  it('answers appends in call order with what the main connection then reads', async () => {
+    const { store, authorId } = await fixture();
+    expect(store.appendsInOrder).toBe(true);
+    // Several batches handed over before the first is answered: seqs follow call order.
+    const pending = [0, 1, 2, 3].map((k) => store.appendMessages(batchOf(authorId, k * 50, 50)));
+    const results = (await Promise.all(pending)).flat() as AppendResult[];
+    expect(results.map((r) => (r.status === 'stored' ? r.message.seq : -1))).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(results.every((r) => r.status === 'stored' && r.message.author === 'writer')).toBe(true);
+    // Committed before the answer: the main thread's own connection sees all of it at once.
+    const stored = await store.messagesAfter('lobby', 0, 1000);
+    expect(stored.map((m) => m.clientMsgId)).toEqual(Array.from({ length: 200 }, (_, i) => `c${i}`));
+    expect((await store.getRoom('lobby'))!.lastSeq).toBe(200);
+    // A re-sent message is answered with the original, without a new seq.
+    const [again] = await store.appendMessages(batchOf(authorId, 7, 1));
+    expect(again).toMatchObject({ status: 'duplicate', message: { seq: 8, clientMsgId: 'c7' } });
+    expect((await store.getRoom('lobby'))!.lastSeq).toBe(200);
+  });
+
+  it('finishes a batch it was given before close, so a restart finds it', async () => {
+    const { file, store, authorId } = await fixture();
+    const pending = store.appendMessages(batchOf(authorId, 0, 300));
+    const closed = store.close();
+    const results = await pending;
+    await closed;
+    expect(results).toHaveLength(300);
+    const reopened = openSqliteStore(file);
+    try {
+      expect((await reopened.messagesAfter('lobby', 0, 1000)).length).toBe(300);
+    } finally {
+      await reopened.close();
+    }
+  });
+});
+
+describe('the SQLite checkpointer thread', () => {
+  it('copies the write-ahead log into the database file while nothing else writes', async () => {
+    const { file, store, authorId } = await fixture();
+    const before = statSync(file).size;
+    for (let k = 0; k < 10; k++) await store.appendMessages(batchOf(authorId, k * 200, 200));
+    // About 500 KB of messages went to the log; the database file gets them
+    // from the checkpointer (about once a second), not from any commit.
+    await until('the database file to receive the messages', () => statSync(file).size > before + 400_000, 8000, 100);
+    expect(statSync(`${file}-wal`).size).toBeGreaterThan(0);
+  });
+});
