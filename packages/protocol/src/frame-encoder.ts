@@ -16,8 +16,16 @@ function writeHeader(target: Buffer, opcode: number, length: number, fin: boolea
     p = 4;
   } else {
     target[1] = maskBit | 127;
-    target.writeUInt32BE(Math.floor(length / 0x1_0000_0000), 2);
-    target.writeUInt32BE(length >>> 0, 6);
+    // Byte by byte: cheaper than writeUInt32BE's argument checks, and lengths stay below 2^53.
+    const high = Math.floor(length / 0x1_0000_0000);
+    target[2] = high >>> 24;
+    target[3] = (high >>> 16) & 0xff;
+    target[4] = (high >>> 8) & 0xff;
+    target[5] = high & 0xff;
+    target[6] = length >>> 24;
+    target[7] = (length >>> 16) & 0xff;
+    target[8] = (length >>> 8) & 0xff;
+    target[9] = length & 0xff;
     p = 10;
   }
   if (mask) {
@@ -41,9 +49,31 @@ const asBuffer = (data: Uint8Array): Buffer =>
  * @param mask mask with a fresh random key, as clients must (RFC 6455 §5.3; default false)
  */
 export function encodeFrame(opcode: number, payload: Uint8Array, fin = true, rsv1 = false, mask = false): Buffer[] {
+  return mask ? [encodeMasked(opcode, payload, fin, rsv1)] : encodeUnmasked(opcode, payload, fin, rsv1);
+}
+
+/** A server frame: a fresh header and the caller's payload, never copied (kept small so it inlines). */
+function encodeUnmasked(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean): Buffer[] {
   const length = payload.length;
-  const headerSize = (length < 126 ? 2 : length < 0x10000 ? 4 : 10) + (mask ? 4 : 0);
-  if (mask) {
+  let header: Buffer;
+  if (length < 126) {
+    // The common case written out: chat messages are short.
+    header = Buffer.allocUnsafe(2);
+    header[0] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
+    header[1] = length;
+  } else {
+    header = Buffer.allocUnsafe(length < 0x10000 ? 4 : 10);
+    writeHeader(header, opcode, length, fin, rsv1, false);
+  }
+  // The connection writes both under one cork.
+  return length === 0 ? [header] : [header, payload instanceof Buffer ? payload : asBuffer(payload)];
+}
+
+/** A client frame: one new buffer, header and masked copy (masking must not alter the caller's data). */
+function encodeMasked(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean): Buffer {
+  const length = payload.length;
+  const headerSize = (length < 126 ? 2 : length < 0x10000 ? 4 : 10) + 4;
+  {
     const frame = Buffer.allocUnsafe(headerSize + length);
     writeHeader(frame, opcode, length, fin, rsv1, true);
     if (length < 256) {
@@ -66,16 +96,17 @@ export function encodeFrame(opcode: number, payload: Uint8Array, fin = true, rsv
     } else {
       maskInto(payload, frame.subarray(headerSize - 4, headerSize), frame, headerSize);
     }
-    return [frame];
+    return frame;
   }
-  // The payload stays the caller's buffer: no copy (the connection writes both under one cork).
-  const header = Buffer.allocUnsafe(headerSize);
-  writeHeader(header, opcode, length, fin, rsv1, false);
-  return length === 0 ? [header] : [header, asBuffer(payload)];
 }
 
 /** Encodes one frame into a single buffer (for broadcast: encode once, write to many). */
 export function encodeFrameBuffer(opcode: number, payload: Uint8Array, fin = true, rsv1 = false, mask = false): Buffer {
-  const parts = encodeFrame(opcode, payload, fin, rsv1, mask);
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  if (mask) return encodeMasked(opcode, payload, fin, rsv1);
+  const length = payload.length;
+  const headerSize = length < 126 ? 2 : length < 0x10000 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(headerSize + length);
+  writeHeader(frame, opcode, length, fin, rsv1, false);
+  frame.set(payload, headerSize);
+  return frame;
 }
