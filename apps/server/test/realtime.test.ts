@@ -2,7 +2,7 @@ import { HandshakeError } from '@chat/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { build, type TestServer } from './helpers/build.js';
 import { openClient, openConnection, type ChatClient } from './helpers/chat-client.js';
-import { createRoom, request, signUp, type SignedIn } from './helpers/http.js';
+import { createRoom, PASSWORD, request, signUp, type SignedIn } from './helpers/http.js';
 
 let server: TestServer;
 beforeEach(async () => {
@@ -38,6 +38,26 @@ describe('the upgrade to a WebSocket', () => {
     const alice = await signUp(server, 'alice');
     await request(server, 'POST', '/api/auth/logout', { token: alice.token });
     expect(await refusedStatus(openConnection(server, { token: alice.token }))).toBe(401);
+  });
+
+  it('closes (4001) the connections of a session when it signs out, and only those', async () => {
+    const alice = await signUp(server, 'alice');
+    // A second session of the same user (another device) and another user's session.
+    const login = await request(server, 'POST', '/api/auth/login', { body: { username: 'alice', password: PASSWORD } });
+    expect(login.status).toBe(200);
+    const bob = await signUp(server, 'bob');
+    const tab1 = await openClient(server, { token: alice.token });
+    const tab2 = await openClient(server, { cookie: `session=${alice.token}` });
+    const otherDevice = await openClient(server, { token: login.body.token as string });
+    const bobs = await openClient(server, { token: bob.token });
+
+    expect((await request(server, 'POST', '/api/auth/logout', { token: alice.token })).status).toBe(204);
+    expect(await tab1.closed).toEqual({ code: 4001, reason: 'signed out' });
+    expect(await tab2.closed).toEqual({ code: 4001, reason: 'signed out' });
+    // The other session and the other user keep working.
+    await createRoom(server, 'general');
+    expect((await otherDevice.call({ type: 'join', room: 'general' })).type).toBe('joined');
+    expect((await bobs.call({ type: 'join', room: 'general' })).type).toBe('joined');
   });
 
   it('accepts the session cookie as well as a Bearer token', async () => {

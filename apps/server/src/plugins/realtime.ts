@@ -15,6 +15,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { randomUUID } from 'node:crypto';
 import type { AuthUser } from '../auth/auth-service.js';
+import { hashToken } from '../auth/tokens.js';
 import { OutgoingEvent, type ChatPeer } from '../chat/peer.js';
 import { Gauge } from '../metrics.js';
 import { tokenFrom } from './auth.js';
@@ -58,6 +59,9 @@ function uncorkAll(): void {
     }
   }
 }
+
+/** Close code (application range) for connections whose session was signed out. */
+const SIGNED_OUT = 4001;
 
 /** Errors on an accepted connection are reported by its close event. */
 const ignore = () => {};
@@ -126,6 +130,8 @@ export const realtimePlugin = fp(
     const c = app.config;
     const connections = new Set<WebSocketConnection>();
     const perUser = new Map<number, number>();
+    /** Session (token hash) → its open connections, so signing out ends them. */
+    const bySession = new Map<string, Set<WebSocketConnection>>();
     let nextId = 0;
     // Connection ids name the node (logs) and this process's start (unique across restarts).
     const nodeId = `${c.nodeId}.${randomUUID().slice(0, 8)}`;
@@ -191,6 +197,10 @@ export const realtimePlugin = fp(
       const ip = request.socket.remoteAddress;
       connections.add(connection);
       perUser.set(user.id, (perUser.get(user.id) ?? 0) + 1);
+      const session = hashToken(token!);
+      let sessionConnections = bySession.get(session);
+      if (!sessionConnections) bySession.set(session, (sessionConnections = new Set()));
+      sessionConnections.add(connection);
       const peer = new WebSocketPeer(connectionId, user, connection, c.wsMaxBufferedBytes, !c.wsCompression, countSent);
       const chat = app.chat.connect(peer);
       log.info({ conn: connectionId, user: user.username, ip }, 'ws open');
@@ -206,6 +216,8 @@ export const realtimePlugin = fp(
       connection.on('error', ignore);
       connection.on('close', (code, reason) => {
         connections.delete(connection);
+        sessionConnections.delete(connection);
+        if (sessionConnections.size === 0) bySession.delete(session);
         const left = (perUser.get(user.id) ?? 1) - 1;
         if (left <= 0) perUser.delete(user.id);
         else perUser.set(user.id, left);
@@ -214,6 +226,15 @@ export const realtimePlugin = fp(
         log.info({ conn: connectionId, user: user.username, code, reason, ms: Date.now() - opened }, 'ws close');
       });
     };
+
+    // Signing out ends the session's WebSockets on this node with 4001, so no
+    // connection outlives the session it was opened with.
+    app.decorate('closeSessionSockets', (token: string): number => {
+      const open = bySession.get(hashToken(token));
+      if (!open) return 0;
+      for (const conn of open) conn.close(SIGNED_OUT, 'signed out');
+      return open.size;
+    });
 
     app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       onUpgrade(request, socket, head).catch((err) => {
@@ -243,3 +264,10 @@ export const realtimePlugin = fp(
   },
   { name: 'realtime', dependencies: ['auth', 'chat', 'metrics'] },
 );
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Closes (4001) this node's WebSockets opened with `token`'s session; returns how many. */
+    closeSessionSockets(token: string): number;
+  }
+}

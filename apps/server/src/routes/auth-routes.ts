@@ -73,6 +73,7 @@ export async function authRoutes(fastify: FastifyInstance) {
     { schema: { tags: ['auth'], response: { 204: z.null(), 401: ErrorBody } }, onRequest: requireUser },
     async (request, reply) => {
       await app.auth.logout(request.sessionToken!);
+      app.closeSessionSockets(request.sessionToken!);
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.status(204).send(null);
     },
