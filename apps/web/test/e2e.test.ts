@@ -14,6 +14,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
  * built client, driven in Debian's Chromium through playwright-core.
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/**
+ * How long a page may take to show a state: vitest's default (1 s) is too
+ * short when the whole suite shares two cores with this browser and server.
+ */
+const POLL_MS = 15_000;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../../..');
 const serverEntry = path.join(repo, 'apps/server/dist/server.js');
@@ -120,7 +125,7 @@ describe.skipIf(!haveChromium)('the web client in Chromium', () => {
     await alice.getByLabel('Username').fill('alice');
     await alice.getByLabel('Password').fill('correct horse');
     await alice.getByRole('button', { name: 'Register' }).click();
-    await expect.poll(() => alice.getByRole('status').textContent()).toBe('Connected');
+    await expect.poll(() => alice.getByRole('status').textContent(), { timeout: POLL_MS }).toBe('Connected');
     await alice.getByLabel('Room id').fill('general');
     await alice.getByLabel('Title').fill('General');
     await alice.getByRole('button', { name: 'Create room' }).click();
@@ -167,7 +172,7 @@ describe.skipIf(!haveChromium)('the web client in Chromium', () => {
     // Bob's network goes away; his client keeps retrying.
     await bobContext.setOffline(true);
     await bob.evaluate(() => (window as unknown as { chatDebug: { drop(): void } }).chatDebug.drop());
-    await expect.poll(() => bob.getByRole('status').textContent()).not.toBe('Connected');
+    await expect.poll(() => bob.getByRole('status').textContent(), { timeout: POLL_MS }).not.toBe('Connected');
     for (const text of ['while away 1', 'while away 2', 'while away 3']) await send(alice, text);
     await alice.locator('li.message:not(.pending)').getByText('while away 3').waitFor();
     // Bob really was away: nothing of this reached him yet.
@@ -184,14 +189,14 @@ describe.skipIf(!haveChromium)('the web client in Chromium', () => {
 
   test('a message written while the server restarts is sent once it is back, and shown once to both', async () => {
     await server.stop();
-    await expect.poll(() => alice.getByRole('status').textContent()).not.toBe('Connected');
+    await expect.poll(() => alice.getByRole('status').textContent(), { timeout: POLL_MS }).not.toBe('Connected');
     await send(alice, 'sent during the restart');
     await alice.getByText('sending…').waitFor();
     await server.start();
     await expect.poll(() => alice.getByRole('status').textContent(), { timeout: 40_000 }).toBe('Connected');
     await expect.poll(() => bob.getByRole('status').textContent(), { timeout: 40_000 }).toBe('Connected');
     await bob.getByText('sent during the restart').waitFor();
-    await expect.poll(() => alice.getByText('sending…').count()).toBe(0);
+    await expect.poll(() => alice.getByText('sending…').count(), { timeout: POLL_MS }).toBe(0);
     for (const page of [alice, bob]) {
       const seen = await messages(page).allTextContents();
       expect(seen.filter((t) => t === 'sent during the restart')).toHaveLength(1);
@@ -270,7 +275,7 @@ describe.skipIf(!haveChromium)('the web client in Chromium', () => {
     seeder.close();
     await bob.getByRole('button', { name: '#archive' }).getByLabel('2 unread').waitFor();
     await bob.getByRole('button', { name: '#archive' }).click();
-    await expect.poll(() => bob.getByLabel(/unread/).count()).toBe(0);
+    await expect.poll(() => bob.getByLabel(/unread/).count(), { timeout: POLL_MS }).toBe(0);
   });
 
   test('tells a person in words when an admin removes them from the room', async () => {
@@ -283,6 +288,6 @@ describe.skipIf(!haveChromium)('the web client in Chromium', () => {
     await send(alice, 'x'.repeat(5000)); // over the default MAX_MESSAGE_BYTES of 4096
     await alice.getByRole('alert').getByText(/too long.*not sent/).waitFor();
     // Refused, so it is neither left "sending…" nor re-sent after a reconnect.
-    await expect.poll(() => alice.getByText('sending…').count()).toBe(0);
+    await expect.poll(() => alice.getByText('sending…').count(), { timeout: POLL_MS }).toBe(0);
   });
 });
