@@ -1,6 +1,6 @@
 /**
- * The SQLite store's two helper threads: the writer (chat messages are
- * committed off the event loop) and the checkpointer (the write-ahead log is
+ * The SQLite store's two helper threads: the writer (every write, chat
+ * messages included, is committed off the event loop) and the checkpointer (the write-ahead log is
  * copied back into the database file by a thread of its own, never inside a
  * commit). Real files, real threads.
  */
@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../src/storage/sqlite/sqlite-store.js';
-import type { AppendResult, ChatStore, NewMessage } from '../src/storage/store.js';
+import { ConflictError, type AppendResult, type ChatStore, type NewMessage } from '../src/storage/store.js';
 import { tempDir } from './helpers/build.js';
 import { until } from './delivery/support.js';
 
@@ -69,6 +69,36 @@ describe('the SQLite writer thread', () => {
     } finally {
       await reopened.close();
     }
+  });
+});
+
+describe('the SQLite writer thread, for every write', () => {
+  it('commits writes sent together in one go, a refused one undoing only itself', async () => {
+    const { store, authorId } = await fixture();
+    // All in flight at once: they reach the thread's queue together.
+    const [first, taken, room, joined, read, again] = await Promise.allSettled([
+      store.createUser('carol', null, true),
+      store.createUser('CAROL', null, true), // usernames are unique whatever the case
+      store.createRoom({ id: 'side', title: 'Side', topic: '', private: false, createdBy: null }),
+      store.addMember('lobby', authorId),
+      store.setReadCursor('lobby', authorId, 0),
+      store.createRoom({ id: 'side', title: 'Again', topic: '', private: false, createdBy: null }),
+    ]);
+    expect(first).toMatchObject({ status: 'fulfilled', value: { username: 'carol' } });
+    expect(taken.status).toBe('rejected');
+    expect((taken as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
+    expect(room).toMatchObject({ status: 'fulfilled', value: { id: 'side', title: 'Side' } });
+    expect(joined.status).toBe('fulfilled');
+    expect(read).toMatchObject({ status: 'fulfilled', value: 0 });
+    expect((again as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
+    // What succeeded is there for the main thread's reads; what was refused left nothing.
+    expect((await store.findUserByName('carol'))?.username).toBe('carol');
+    expect((await store.getRoom('side'))?.title).toBe('Side');
+    expect(await store.isMember('lobby', authorId)).toBe(true);
+    // Read cursors only move forward, through the thread as well.
+    await store.appendMessages(batchOf(authorId, 0, 5));
+    expect(await store.setReadCursor('lobby', authorId, 4)).toBe(4);
+    expect(await store.setReadCursor('lobby', authorId, 2)).toBe(4);
   });
 });
 

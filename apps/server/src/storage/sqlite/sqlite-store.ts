@@ -6,7 +6,7 @@ import { openConnection } from './connection.js';
 import { createMessagesRepository } from './messages-repository.js';
 import { migrate } from './migrations.js';
 import { createRoomsRepository } from './rooms-repository.js';
-import { Checkpointer, ThreadedAppender } from './threaded-appender.js';
+import { Checkpointer, WriterThread, type WriteTarget } from './writer.js';
 import { createSessionsRepository, createUsersRepository } from './users-repository.js';
 
 export interface SqliteStoreOptions {
@@ -31,7 +31,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   const threaded = options.writerThread !== false && file !== ':memory:';
   const db = openConnection(file, synchronous, { autoCheckpoint: !threaded });
   migrate(db);
-  const appender = threaded ? new ThreadedAppender(file, synchronous) : undefined;
+  const writer = threaded ? new WriterThread(file, synchronous) : undefined;
   const checkpointer = threaded ? new Checkpointer(file, synchronous) : undefined;
 
   const users = createUsersRepository(db);
@@ -41,39 +41,47 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   sessions.purgeExpired(Date.now());
   const health = db.prepare('SELECT 1 AS ok');
 
+  // Reads run here, on the main thread's connection (WAL: they never wait for
+  // the writer). Writes go to the writer thread when there is one.
+  const write = writer
+    ? <T>(target: WriteTarget, method: string) =>
+        (...args: unknown[]): Promise<T> =>
+          writer.call<T>(target, method, args)
+    : undefined;
+
   return {
     db,
-    createUser: users.create,
+    createUser: write ? write('users', 'create') : users.create,
     findUserByName: users.findByName,
-    createSession: sessions.create,
+    createSession: write ? write('sessions', 'create') : sessions.create,
     findSessionUser: sessions.findUser,
-    deleteSession: sessions.remove,
-    createRoom: rooms.create,
+    deleteSession: write ? write('sessions', 'remove') : sessions.remove,
+    createRoom: write ? write('rooms', 'create') : rooms.create,
     getRoom: rooms.get,
     listRooms: rooms.list,
     listRoomsForUser: rooms.listForUser,
-    updateRoom: rooms.update,
-    deleteRoom: rooms.remove,
-    addMember: rooms.addMember,
-    removeMember: rooms.removeMember,
+    updateRoom: write ? write('rooms', 'update') : rooms.update,
+    deleteRoom: write ? write('rooms', 'remove') : rooms.remove,
+    addMember: write ? write('rooms', 'addMember') : rooms.addMember,
+    removeMember: write ? write('rooms', 'removeMember') : rooms.removeMember,
     isMember: rooms.isMember,
     listMembers: rooms.members,
-    setReadCursor: rooms.setReadCursor,
-    addBan: rooms.addBan,
-    removeBan: rooms.removeBan,
+    setReadCursor: write ? write('rooms', 'setReadCursor') : rooms.setReadCursor,
+    addBan: write ? write('rooms', 'addBan') : rooms.addBan,
+    removeBan: write ? write('rooms', 'removeBan') : rooms.removeBan,
     isBanned: rooms.isBanned,
-    appendMessages: appender ? (batch) => appender.append(batch) : messages.append,
-    // The writer thread takes batches one after another from its message queue.
-    appendsInOrder: appender !== undefined,
+    appendMessages: writer ? (batch) => writer.append(batch) : messages.append,
+    // The writer thread takes requests one after another from its queue.
+    appendsInOrder: writer !== undefined,
     getMessage: messages.get,
     messagesAfter: messages.after,
     messagesBefore: messages.before,
-    editMessage: (roomId, id, text, at) => messages.edit(roomId, id, text, at),
-    deleteMessage: (roomId, id, at) => messages.remove(roomId, id, at),
+    editMessage: write ? write('messages', 'edit') : (roomId, id, text, at) => messages.edit(roomId, id, text, at),
+    deleteMessage: write ? write('messages', 'remove') : (roomId, id, at) => messages.remove(roomId, id, at),
     ping: () => (health.get() as { ok: number } | undefined)?.ok === 1,
     close: async () => {
       // The writer first: it finishes the batch it holds, then the last connection closes (and checkpoints).
-      await appender?.close();
+      await writer?.close();
       await checkpointer?.close();
       if (db.open) db.close();
     },

@@ -1,32 +1,77 @@
 /**
- * The message writer's thread: it owns a second connection to the database
- * and runs `appendMessages` batches there, so the commit — and its fsync,
- * which takes milliseconds on a real disk — never blocks the event loop that
- * serves the sockets. Started by `ThreadedAppender`; one batch at a time, in
- * the order they arrive.
+ * The writer's thread: it owns a second connection to the database and runs
+ * every write of the store there — chat messages, and also joins, read
+ * cursors, sessions, rooms — so no commit (and no fsync, which takes
+ * milliseconds on a real disk and far longer on a busy one) ever blocks the
+ * event loop that serves the sockets. Started by `WriterThread` (writer.ts).
+ *
+ * Group commit across everything: the requests waiting in the queue when the
+ * thread wakes are run in one transaction, each in a savepoint of its own so
+ * one refused request (a taken username) does not undo the others; one
+ * commit answers them all, in the order they were sent.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { openConnection, type Synchronous } from './connection.js';
 import { createMessagesRepository } from './messages-repository.js';
-import type { AppendRequest, AppendResponse } from './threaded-appender.js';
+import { createRoomsRepository } from './rooms-repository.js';
+import { createSessionsRepository, createUsersRepository } from './users-repository.js';
+import type { WriteRequest, WriteResponse } from './writer.js';
 
 const { file, synchronous } = workerData as { file: string; synchronous: Synchronous };
 // The checkpointer thread copies the log back; commits here never stop to do it.
 const db = openConnection(file, synchronous, { autoCheckpoint: false });
-const messages = createMessagesRepository(db);
+const repositories = {
+  users: createUsersRepository(db),
+  sessions: createSessionsRepository(db),
+  rooms: createRoomsRepository(db),
+  messages: createMessagesRepository(db),
+};
 const port = parentPort!;
 
-port.on('message', (request: AppendRequest | 'close') => {
-  if (request === 'close') {
+function run(request: WriteRequest): unknown {
+  const repository = repositories[request.target] as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const method = repository[request.method];
+  if (typeof method !== 'function') throw new Error(`no write ${request.target}.${request.method}`);
+  return method.apply(repository, request.args);
+}
+
+/** One request in a savepoint: its failure rolls back only its own changes. */
+const runInSavepoint = db.transaction((request: WriteRequest) => run(request));
+
+const runAll = db.transaction((requests: WriteRequest[]): WriteResponse[] =>
+  requests.map((request): WriteResponse => {
+    try {
+      return { id: request.id, result: runInSavepoint(request) };
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      return { id: request.id, error: { name: e.name, message: e.message } };
+    }
+  }),
+);
+
+port.on('message', (first: WriteRequest | 'close') => {
+  const requests: WriteRequest[] = [];
+  let closing = first === 'close';
+  if (first !== 'close') requests.push(first);
+  // Everything else already queued joins this commit.
+  for (let next = receiveMessageOnPort(port); next; next = receiveMessageOnPort(port)) {
+    const message = next.message as WriteRequest | 'close';
+    if (message === 'close') closing = true;
+    else requests.push(message);
+  }
+  if (requests.length > 0) {
+    let responses: WriteResponse[];
+    try {
+      responses = runAll.immediate(requests);
+    } catch (err) {
+      // The commit itself failed (disk full, I/O error): nothing of the batch is stored.
+      const message = err instanceof Error ? err.message : String(err);
+      responses = requests.map((r) => ({ id: r.id, error: { name: 'Error', message } }));
+    }
+    for (const response of responses) port.postMessage(response);
+  }
+  if (closing) {
     db.close();
     port.close();
-    return;
   }
-  let response: AppendResponse;
-  try {
-    response = { id: request.id, results: messages.append(request.batch) };
-  } catch (err) {
-    response = { id: request.id, error: err instanceof Error ? err.message : String(err) };
-  }
-  port.postMessage(response);
 });

@@ -1,15 +1,20 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { AppendResult, NewMessage } from '../store.js';
+import { ConflictError, type AppendResult, type NewMessage } from '../store.js';
 import type { Synchronous } from './connection.js';
 
-export interface AppendRequest {
+/** Which repository of the writer thread a request goes to. */
+export type WriteTarget = 'users' | 'sessions' | 'rooms' | 'messages';
+
+export interface WriteRequest {
   id: number;
-  batch: NewMessage[];
+  target: WriteTarget;
+  method: string;
+  args: unknown[];
 }
 
-export type AppendResponse = { id: number; results: AppendResult[] } | { id: number; error: string };
+export type WriteResponse = { id: number; result: unknown } | { id: number; error: { name: string; message: string } };
 
 /** A thread's entry: next to this file once compiled; from the sources (vitest), its compiled copy in dist/. */
 export function threadEntry(name: string): string {
@@ -20,46 +25,56 @@ export function threadEntry(name: string): string {
 }
 
 /**
- * `appendMessages` on the writer thread (see writer-thread.ts). Each call is
- * answered after its batch is committed there, with the same results the
- * in-thread repository would give.
+ * The store's writes, run on the writer thread (see writer-thread.ts). Each
+ * call is answered after the commit that holds it, with what the repository
+ * on that thread returned, or rejected with its error (a `ConflictError`
+ * stays one). Calls are committed in the order they are made.
  */
-export class ThreadedAppender {
+export class WriterThread {
   private readonly worker: Worker;
-  private readonly waiting = new Map<number, { resolve: (r: AppendResult[]) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>();
   private nextId = 0;
   private failure: Error | undefined;
   private readonly exited: Promise<void>;
 
   constructor(file: string, synchronous: Synchronous) {
     this.worker = new Worker(threadEntry('writer-thread.js'), { workerData: { file, synchronous } });
-    this.worker.on('message', (response: AppendResponse) => {
+    this.worker.on('message', (response: WriteResponse) => {
       const waiter = this.waiting.get(response.id);
       if (!waiter) return;
       this.waiting.delete(response.id);
-      if ('error' in response) waiter.reject(new Error(response.error));
-      else waiter.resolve(response.results);
+      if ('error' in response) {
+        const { name, message } = response.error;
+        waiter.reject(name === 'ConflictError' ? new ConflictError(message) : Object.assign(new Error(message), { name }));
+      } else {
+        waiter.resolve(response.result);
+      }
+      if (this.waiting.size === 0) this.worker.unref();
     });
     this.worker.on('error', (err) => this.fail(err));
     this.exited = new Promise((resolve) => {
       this.worker.once('exit', () => {
-        this.fail(new Error('the message writer thread has stopped'));
+        this.fail(new Error('the database writer thread has stopped'));
         resolve();
       });
     });
-    // Idle, the thread must not keep the process alive; a batch in flight does (see append).
+    // Idle, the thread must not keep the process alive; a write in flight does.
     this.worker.unref();
   }
 
-  append(batch: NewMessage[]): Promise<AppendResult[]> {
+  call<T>(target: WriteTarget, method: string, args: unknown[]): Promise<T> {
     if (this.failure) return Promise.reject(this.failure);
     const id = ++this.nextId;
-    const answered = new Promise<AppendResult[]>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+    const answered = new Promise<T>((resolve, reject) =>
+      this.waiting.set(id, { resolve: resolve as (r: unknown) => void, reject }),
+    );
     if (this.waiting.size === 1) this.worker.ref();
-    this.worker.postMessage({ id, batch } satisfies AppendRequest);
-    return answered.finally(() => {
-      if (this.waiting.size === 0) this.worker.unref();
-    });
+    this.worker.postMessage({ id, target, method, args } satisfies WriteRequest);
+    return answered;
+  }
+
+  append(batch: NewMessage[]): Promise<AppendResult[]> {
+    return this.call<AppendResult[]>('messages', 'append', [batch]);
   }
 
   /** Lets the thread finish what it was given, then closes its connection. */
