@@ -24,40 +24,15 @@
  * a duplicate of the row the other node stored, without using up a seq.
  */
 import type { Pool, PoolClient } from 'pg';
+import { toMessage, type MessageRow } from '../message-row.js';
 import type { AppendResult, MessageRecord, NewMessage } from '../store.js';
 import { inTransaction, statement, withoutNul } from './sql.js';
-
-interface MessageRow {
-  id: number;
-  room_id: string;
-  seq: number;
-  author_id: number;
-  author: string;
-  text: string;
-  client_msg_id: string;
-  created_at: number;
-  edited_at: number | null;
-  deleted_at: number | null;
-}
 
 const COLUMNS = `m.id, m.room_id, m.seq, m.author_id, u.username AS author,
   m.text, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at`;
 const FROM = 'messages m JOIN users u ON u.id = m.author_id';
 /** The rows a data-modifying CTE named `m` returned (its RETURNING *), with their author. */
 const FROM_CTE = 'm JOIN users u ON u.id = m.author_id';
-
-const toMessage = (row: MessageRow): MessageRecord => ({
-  id: row.id,
-  roomId: row.room_id,
-  seq: row.seq,
-  authorId: row.author_id,
-  author: row.author,
-  text: row.text,
-  clientMsgId: row.client_msg_id,
-  ts: row.created_at,
-  editedAt: row.edited_at,
-  deletedAt: row.deleted_at,
-});
 
 /** (author, clientMsgId) as one map key; NUL cannot occur in a stored clientMsgId (see withoutNul). */
 const keyOf = (authorId: number, clientMsgId: string) => `${authorId}\u0000${clientMsgId}`;

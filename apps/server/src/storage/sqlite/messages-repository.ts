@@ -1,34 +1,9 @@
 import type { Database } from 'better-sqlite3';
+import { toMessage, type MessageRow } from '../message-row.js';
 import type { AppendResult, MessageRecord, NewMessage } from '../store.js';
-
-interface MessageRow {
-  id: number;
-  room_id: string;
-  seq: number;
-  author_id: number;
-  author: string;
-  text: string;
-  client_msg_id: string;
-  created_at: number;
-  edited_at: number | null;
-  deleted_at: number | null;
-}
 
 const COLUMNS = `m.id, m.room_id, m.seq, m.author_id, (SELECT username FROM users WHERE id = m.author_id) AS author,
   m.text, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at`;
-
-const toMessage = (row: MessageRow): MessageRecord => ({
-  id: row.id,
-  roomId: row.room_id,
-  seq: row.seq,
-  authorId: row.author_id,
-  author: row.author,
-  text: row.text,
-  clientMsgId: row.client_msg_id,
-  ts: row.created_at,
-  editedAt: row.edited_at,
-  deletedAt: row.deleted_at,
-});
 
 export function createMessagesRepository(db: Database) {
   const byClientId = db.prepare<[number, string], MessageRow>(
