@@ -177,7 +177,7 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
       callback = options;
       options = undefined;
     }
-    if (this.state !== ReadyState.Open || this.closeSent) {
+    if (!this.canSend()) {
       if (callback) process.nextTick(callback, NOT_OPEN());
       return false;
     }
@@ -219,7 +219,7 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
    * broadcast, encoding once for many connections. Server role, no compression.
    */
   sendFrame(frame: Buffer, callback?: SendCallback): boolean {
-    if (this.state !== ReadyState.Open || this.closeSent) {
+    if (!this.canSend()) {
       if (callback) process.nextTick(callback, NOT_OPEN());
       return false;
     }
@@ -460,8 +460,18 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
     else this.socket.resume();
   }
 
+  /**
+   * Open, no close frame sent, and the socket not destroyed. (A destroyed
+   * socket's 'close' comes a tick later; a write in between would only build
+   * an ERR_STREAM_DESTROYED error — costly when a broadcast meets many
+   * sockets dropped at once.)
+   */
+  private canSend(): boolean {
+    return this.state === ReadyState.Open && !this.closeSent && !this.socket.destroyed;
+  }
+
   private sendControl(opcode: number, data: string | Uint8Array, callback?: SendCallback): void {
-    if (this.state !== ReadyState.Open || this.closeSent) {
+    if (!this.canSend()) {
       if (callback) process.nextTick(callback, NOT_OPEN());
       return;
     }

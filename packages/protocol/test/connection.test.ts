@@ -38,6 +38,27 @@ const closeEvent = (c: WebSocketConnection) => next<[code: number, reason: strin
 const masked = (opcode: number, payload: Buffer | string, options: { fin?: boolean; rsv1?: boolean } = {}) =>
   frameBytes(opcode, Buffer.from(payload), { ...options, mask: true });
 
+describe('sending on a socket that was just destroyed', () => {
+  test('answers "not open" at once instead of writing, until the close event comes', async () => {
+    const srv = await startServer(resources, {}, echo);
+    const c = await client(srv.url);
+    const errors: Error[] = [];
+    c.on('error', (err) => errors.push(err));
+    const closed = closeEvent(c);
+    (c as unknown as { socket: { destroy(): void } }).socket.destroy();
+    // Same tick: the connection has not seen its socket close yet.
+    const results = await Promise.all([
+      new Promise<Error | null | undefined>((resolve) => c.send('late', (err) => resolve(err))),
+      new Promise<Error | null | undefined>((resolve) => c.sendFrame(encodeFrameBuffer(Opcode.Text, Buffer.from('late')), (err) => resolve(err))),
+      new Promise<Error | null | undefined>((resolve) => c.ping('x', (err) => resolve(err))),
+    ]);
+    expect(results.map((e) => e?.message)).toEqual(['the WebSocket is not open', 'the WebSocket is not open', 'the WebSocket is not open']);
+    const [code] = await closed;
+    expect(code).toBe(1006);
+    expect(errors).toEqual([]);
+  });
+});
+
 describe('WebSocketConnection messages over loopback', () => {
   for (const perMessageDeflate of [false, true]) {
     const mode = perMessageDeflate ? 'with permessage-deflate' : 'without compression';
