@@ -39,7 +39,8 @@ const asBuffer = (data: Uint8Array): Buffer =>
   Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
 
 /**
- * Encodes one frame as one or two buffers to write in order. Unmasked
+ * Encodes one frame as one or two buffers to write in order; they must not
+ * be modified (short headers are shared, see `shortHeaders`). Unmasked
  * (server) frames are a header and the caller's payload, never copied;
  * masked (client) frames are one new buffer, since masking must not alter the
  * caller's data.
@@ -52,15 +53,30 @@ export function encodeFrame(opcode: number, payload: Uint8Array, fin = true, rsv
   return mask ? [encodeMasked(opcode, payload, fin, rsv1)] : encodeUnmasked(opcode, payload, fin, rsv1);
 }
 
-/** A server frame: a fresh header and the caller's payload, never copied (kept small so it inlines). */
+/**
+ * Two-byte headers of unmasked frames under 126 bytes, by first byte and
+ * length, made once: every such frame's header is the same two bytes, and
+ * the connection only ever hands a header to the socket, never changes it.
+ * Chat messages are short, so most frames a server sends allocate nothing.
+ */
+const shortHeaders: Array<Array<Buffer | undefined> | undefined> = [];
+
+function shortHeader(first: number, length: number): Buffer {
+  const byLength = (shortHeaders[first] ??= []);
+  let header = byLength[length];
+  if (header === undefined) {
+    header = Buffer.from([first, length]);
+    byLength[length] = header;
+  }
+  return header;
+}
+
+/** A server frame: a header and the caller's payload, never copied (kept small so it inlines). */
 function encodeUnmasked(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean): Buffer[] {
   const length = payload.length;
   let header: Buffer;
   if (length < 126) {
-    // The common case written out: chat messages are short.
-    header = Buffer.allocUnsafe(2);
-    header[0] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
-    header[1] = length;
+    header = shortHeader((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode, length);
   } else {
     header = Buffer.allocUnsafe(length < 0x10000 ? 4 : 10);
     writeHeader(header, opcode, length, fin, rsv1, false);
