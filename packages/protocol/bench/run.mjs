@@ -32,7 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { connect } from '../dist/index.js';
+import { connect, maskBackend } from '../dist/index.js';
 import { encodeFrame } from '../dist/frame-encoder.js';
 import { FrameParser } from '../dist/frame-parser.js';
 import { MessageReader } from '../dist/message-reader.js';
@@ -657,7 +657,7 @@ env.loadavgAtEnd = os.loadavg();
 const la = (xs) => xs.map((x) => x.toFixed(2)).join(' ');
 const lines = [];
 lines.push(
-  `node ${env.node} · ws ${env.ws} · bufferutil: ${env.bufferutil} · ${env.cpu}${QUICK ? ' · --quick' : ''} · load avg ${la(env.loadavgAtStart)} → ${la(env.loadavgAtEnd)}`,
+  `node ${env.node} · ws ${env.ws} · bufferutil: ${env.bufferutil} · ours masks with: ${maskBackend} · ${env.cpu}${QUICK ? ' · --quick' : ''} · load avg ${la(env.loadavgAtStart)} → ${la(env.loadavgAtEnd)}`,
 );
 lines.push('');
 lines.push('| case | unit | ours | ws | ours/ws |');

@@ -1,4 +1,4 @@
-import { maskInto, writeMaskKey } from './mask.js';
+import { maskPayloadInto, writeMaskKey } from './mask.js';
 
 /** Writes a frame header into `target` and returns its size; the mask key, if any, ends it. */
 function writeHeader(target: Buffer, opcode: number, length: number, fin: boolean, rsv1: boolean, mask: boolean): number {
@@ -89,31 +89,10 @@ function encodeUnmasked(opcode: number, payload: Uint8Array, fin: boolean, rsv1:
 function encodeMasked(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean): Buffer {
   const length = payload.length;
   const headerSize = (length < 126 ? 2 : length < 0x10000 ? 4 : 10) + 4;
-  {
-    const frame = Buffer.allocUnsafe(headerSize + length);
-    writeHeader(frame, opcode, length, fin, rsv1, true);
-    if (length < 256) {
-      // Short payloads: one fused copy-and-mask loop beats any setup.
-      const k = headerSize - 4;
-      const m0 = frame[k]!;
-      const m1 = frame[k + 1]!;
-      const m2 = frame[k + 2]!;
-      const m3 = frame[k + 3]!;
-      let i = 0;
-      for (const end = length & ~3; i < end; i += 4) {
-        frame[headerSize + i] = payload[i]! ^ m0;
-        frame[headerSize + i + 1] = payload[i + 1]! ^ m1;
-        frame[headerSize + i + 2] = payload[i + 2]! ^ m2;
-        frame[headerSize + i + 3] = payload[i + 3]! ^ m3;
-      }
-      if (i < length) frame[headerSize + i] = payload[i]! ^ m0;
-      if (i + 1 < length) frame[headerSize + i + 1] = payload[i + 1]! ^ m1;
-      if (i + 2 < length) frame[headerSize + i + 2] = payload[i + 2]! ^ m2;
-    } else {
-      maskInto(payload, frame.subarray(headerSize - 4, headerSize), frame, headerSize);
-    }
-    return frame;
-  }
+  const frame = Buffer.allocUnsafe(headerSize + length);
+  writeHeader(frame, opcode, length, fin, rsv1, true);
+  maskPayloadInto(payload, frame, headerSize);
+  return frame;
 }
 
 /** Encodes one frame into a single buffer (for broadcast: encode once, write to many). */

@@ -1,18 +1,28 @@
 import { randomFillSync } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { MASK_WASM_BASE64 } from './mask-wasm.js';
 
 /**
  * RFC 6455 §5.3 masking: XOR with a 4-byte key, repeating.
  *
  * Short buffers are done in JavaScript, a 32-bit word at a time. Long ones go
- * through a 160-byte WebAssembly module (src/mask.wat) that XORs 16 bytes per
- * SIMD instruction: even counting the copy into and out of its memory it is
- * 2–3× faster than the best JavaScript loop, which is what lets large frames
- * keep up with native addons.
+ * to the first of these that loads:
+ * - `native`: our Node-API addon (native/mask.c, built by `pnpm build` where a
+ *   C compiler exists). One pass over the bytes, as fast as memory allows.
+ * - `wasm`: a 160-byte WebAssembly module (src/mask.wat) that XORs 16 bytes
+ *   per SIMD instruction. It must copy each chunk into its memory and back, so
+ *   it is 2–3× faster than JavaScript but behind the addon on large frames.
+ * - `js`: the word loop alone.
+ * `CHAT_MASK=native|wasm|js` picks one (for comparing them); `CHAT_NATIVE=0`
+ * skips the addon.
  */
+
+export type MaskBackend = 'native' | 'wasm' | 'js';
 
 /** Below this many bytes the copies into WebAssembly memory cost more than they save. */
 const WASM_THRESHOLD = 512;
+/** Below this many bytes the word loop beats the cost of calling into the addon. */
+const NATIVE_THRESHOLD = 256;
 /** Bytes processed per WebAssembly call (the module's memory is 128 KiB). */
 const WASM_CHUNK = 64 * 1024;
 
@@ -39,7 +49,31 @@ function loadWasm(): MaskModule | undefined {
   }
 }
 
-const wasm = loadWasm();
+/** native/mask.c: `target[targetOffset + i] = source[i] ^ byte (i & 3) of key`, least significant byte first. */
+type NativeMask = (source: Uint8Array, target: Uint8Array, targetOffset: number, key: number) => void;
+
+function loadNative(): NativeMask | undefined {
+  try {
+    // src/ and dist/ are both one level below the package, so one path serves tests and builds.
+    const addon = createRequire(import.meta.url)('../native/build/Release/chat_mask.node') as { mask: NativeMask };
+    return addon.mask;
+  } catch {
+    return undefined;
+  }
+}
+
+const wanted = process.env.CHAT_MASK;
+if (wanted !== undefined && wanted !== 'native' && wanted !== 'wasm' && wanted !== 'js') {
+  throw new Error(`CHAT_MASK must be native, wasm or js, not ${JSON.stringify(wanted)}`);
+}
+const native = (wanted === undefined || wanted === 'native') && process.env.CHAT_NATIVE !== '0' ? loadNative() : undefined;
+const wasm = native === undefined && wanted !== 'js' ? loadWasm() : undefined;
+if (wanted !== undefined && (wanted === 'native' ? native : wanted === 'wasm' ? wasm : true) === undefined) {
+  throw new Error(`CHAT_MASK=${wanted}, but that backend does not load here`);
+}
+
+/** Which implementation masks large buffers in this process. */
+export const maskBackend: MaskBackend = native ? 'native' : wasm ? 'wasm' : 'js';
 
 /** The key as a little-endian word, rotated so that its first byte applies to index 0 after `offset`. */
 function maskWord(mask: Uint8Array, offset: number): number {
@@ -87,6 +121,10 @@ function maskJs(buf: Uint8Array, mask: Uint8Array, maskOffset: number): void {
  */
 function maskCopy(source: Uint8Array, mask: Uint8Array, maskOffset: number, target: Uint8Array, targetOffset: number): void {
   const len = source.length;
+  if (native !== undefined && len >= NATIVE_THRESHOLD) {
+    native(source, target, targetOffset, maskWord(mask, maskOffset));
+    return;
+  }
   if (wasm === undefined || len < WASM_THRESHOLD || !LITTLE_ENDIAN) {
     if (target !== source) target.set(source, targetOffset);
     maskJs(target === source ? source : target.subarray(targetOffset, targetOffset + len), mask, maskOffset);
@@ -133,6 +171,42 @@ export function applyMask(buf: Uint8Array, mask: Uint8Array, maskOffset = 0): vo
  */
 export function maskInto(source: Uint8Array, mask: Uint8Array, target: Uint8Array, targetOffset: number, maskOffset = 0): void {
   maskCopy(source, mask, maskOffset, target, targetOffset);
+}
+
+/** Below this many bytes the encoder's fused loop beats calling into the addon. */
+const NATIVE_FRAME_THRESHOLD = 96;
+
+/**
+ * Writes `source` masked into `frame` at `payloadOffset`, with the key the
+ * frame already holds in the four bytes before it: a client frame's layout
+ * (RFC 6455 §5.2). Copy and mask in one pass, the key never leaves the frame.
+ */
+export function maskPayloadInto(source: Uint8Array, frame: Uint8Array, payloadOffset: number): void {
+  const length = source.length;
+  const k = payloadOffset - 4;
+  if (native !== undefined && length >= NATIVE_FRAME_THRESHOLD) {
+    native(source, frame, payloadOffset, frame[k]! | (frame[k + 1]! << 8) | (frame[k + 2]! << 16) | (frame[k + 3]! << 24));
+    return;
+  }
+  if (length >= 256) {
+    maskCopy(source, frame.subarray(k, payloadOffset), 0, frame, payloadOffset);
+    return;
+  }
+  // Short payloads: one fused copy-and-mask loop beats any setup.
+  const m0 = frame[k]!;
+  const m1 = frame[k + 1]!;
+  const m2 = frame[k + 2]!;
+  const m3 = frame[k + 3]!;
+  let i = 0;
+  for (const end = length & ~3; i < end; i += 4) {
+    frame[payloadOffset + i] = source[i]! ^ m0;
+    frame[payloadOffset + i + 1] = source[i + 1]! ^ m1;
+    frame[payloadOffset + i + 2] = source[i + 2]! ^ m2;
+    frame[payloadOffset + i + 3] = source[i + 3]! ^ m3;
+  }
+  if (i < length) frame[payloadOffset + i] = source[i]! ^ m0;
+  if (i + 1 < length) frame[payloadOffset + i + 1] = source[i + 1]! ^ m1;
+  if (i + 2 < length) frame[payloadOffset + i + 2] = source[i + 2]! ^ m2;
 }
 
 /**

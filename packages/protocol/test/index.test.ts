@@ -20,6 +20,7 @@ describe('the public API', () => {
         'encodeFrameBuffer',
         'isValidCloseCode',
         'limitHandshakeTime',
+        'maskBackend',
         'negotiateServerHandshake',
         'rejectUpgrade',
       ].sort(),
