@@ -13,7 +13,8 @@
  *                 (6 needs DATABASE_URL and REDIS_URL, and is skipped without them)
  *   --runs        measured runs per figure (default 3; 1 with --quick)
  *   --workers     load-generator processes (default 2)
- *   --no-profile  skip the --cpu-prof pass of our server in scenario 1
+ *   --no-profile  skip the --cpu-prof pass of our server
+ *   --profile     which scenario that pass runs under: fanout (default) or echo
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -34,7 +35,11 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const benchDir = path.resolve(here, '..');
 const resultsDir = path.join(benchDir, 'results');
 const chartFile = path.join(repoRoot, 'docs', 'benchmarks.svg');
-const PROFILE_NAME = 'ours-fanout.cpuprofile';
+/** Scenarios with a --cpu-prof pass, and how the report names each. */
+const PROFILED = {
+  fanout: 'scenario 1 (saturating fan-out; a separate pass, its measured window only)',
+  echo: 'scenario 3 (echo round trip; a separate pass, its measured window only)',
+} as const;
 
 const { values: args } = parseArgs({
   // `pnpm bench:server -- --quick` hands node a literal `--`; both spellings work.
@@ -45,6 +50,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string' },
     workers: { type: 'string', default: '2' },
     'no-profile': { type: 'boolean', default: false },
+    profile: { type: 'string', default: 'fanout' },
   },
 });
 
@@ -121,19 +127,26 @@ async function main(): Promise<number> {
   if (env.loadAvgStart[0]! > env.nproc / 2) log('bench: warning: the machine is busy; expect noisy figures');
 
   mkdirSync(resultsDir, { recursive: true });
-  const profilePath = path.join(resultsDir, PROFILE_NAME);
+  const profiled = args.profile as keyof typeof PROFILED;
+  if (!(profiled in PROFILED)) {
+    console.error(`bench: --profile takes ${Object.keys(PROFILED).join(' or ')}`);
+    process.exit(2);
+  }
+  const profileName = `ours-${profiled}.cpuprofile`;
+  const profilePath = path.join(resultsDir, profileName);
   rmSync(profilePath, { force: true });
   const db = tempDatabase();
   const results = new Results();
   const gen = await LoadGenerator.start(workers);
-  const profiling = !args['no-profile'] && selected.includes('fanout');
+  const profiling = !args['no-profile'] && selected.includes(profiled);
   const ctx: Context = {
     cfg,
     gen,
     results,
     databasePath: db.file,
     tokens: [],
-    profileArgs: profiling ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`, `--cpu-prof-name=${PROFILE_NAME}`] : undefined,
+    profileArgs: profiling ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`, `--cpu-prof-name=${profileName}`] : undefined,
+    profiled,
     log,
   };
 
@@ -189,7 +202,7 @@ async function main(): Promise<number> {
     '',
   );
   md.push(renderTable(results, titles), '');
-  if (profile) md.push(renderProfile(profile, 'Profile of our server under scenario 1 (saturating fan-out; a separate pass, its measured window only)'), '');
+  if (profile) md.push(renderProfile(profile, `Profile of our server under ${PROFILED[profiled]}`), '');
   const markdown = md.join('\n');
   console.log(markdown);
   writeFileSync(path.join(resultsDir, 'latest.md'), markdown);

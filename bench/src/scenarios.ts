@@ -56,8 +56,10 @@ export interface Context {
   databasePath: string;
   /** Session tokens of the guest users of the SQLite server (filled on its first start; scenario 6 keeps its own). */
   tokens: string[];
-  /** Node flags for our server in the profiling pass of scenario 1; undefined: no profile. */
+  /** Node flags for our server in the profiling pass; undefined: no profile. */
   profileArgs: string[] | undefined;
+  /** The scenario whose load the profiling pass runs (`--profile`). */
+  profiled?: 'fanout' | 'echo';
   /** When the profiled pass measured (µs of CLOCK_MONOTONIC): the part of the profile to read. */
   profileWindow?: [number, number];
   log: (line: string) => void;
@@ -434,7 +436,7 @@ export async function fanout(ctx: Context): Promise<void> {
     for (const s of servers) await s.stop();
   }
 
-  if (ctx.profileArgs) {
+  if (ctx.profileArgs && ctx.profiled === 'fanout') {
     // A separate pass, so the profiler's overhead is in no reported figure.
     ctx.log('  profiling our server (--cpu-prof) under the saturating load…');
     let server: ServerHandle | undefined;
@@ -532,37 +534,40 @@ export async function echo(ctx: Context): Promise<void> {
   const workerOf = (k: number) => k % W;
   const roomId = (k: number) => `echo-${k}`;
   ctx.log(`3. echo-like round trip: ${conns} connections, each alone in a room, ${textBytes} B, ${window} in flight each`);
+  const setup = async (name: ServerName, index: number, nodeArgs?: string[]): Promise<ServerHandle> => {
+    const server = await start(ctx, name, nodeArgs);
+    const base = index * CONN_SPACE;
+    await createRooms(
+      server,
+      Array.from({ length: conns }, (_, k) => roomId(k)),
+    );
+    const o = await openConns(ctx, server, base, conns, workerOf);
+    if (o.failed > 0) throw new Error(`${name}: ${o.failed} connections failed (${o.firstError})`);
+    await joinConns(
+      ctx,
+      Array.from({ length: conns }, (_, k) => [base + k, roomId(k)] as [number, string]),
+      (conn) => workerOf(conn - base),
+    );
+    return server;
+  };
+  const phasesFor = (index: number) => {
+    const base = index * CONN_SPACE;
+    const t = tag();
+    return Array.from({ length: W }, (_, w) => {
+      const mine = Array.from({ length: conns }, (_, k) => k).filter((k) => workerOf(k) === w);
+      if (mine.length === 0) return undefined;
+      return { kind: 'echo', conns: mine.map((k) => [base + k, roomId(k)]), window, textBytes, tag: `${t}w${w}` } satisfies Phase;
+    });
+  };
   const servers: ServerHandle[] = [];
   try {
-    for (const [index, name] of SERVER_NAMES.entries()) {
-      const server = await start(ctx, name);
-      servers.push(server);
-      const base = index * CONN_SPACE;
-      await createRooms(
-        server,
-        Array.from({ length: conns }, (_, k) => roomId(k)),
-      );
-      const o = await openConns(ctx, server, base, conns, workerOf);
-      if (o.failed > 0) throw new Error(`${name}: ${o.failed} connections failed (${o.firstError})`);
-      await joinConns(
-        ctx,
-        Array.from({ length: conns }, (_, k) => [base + k, roomId(k)] as [number, string]),
-        (conn) => workerOf(conn - base),
-      );
-    }
+    for (const [index, name] of SERVER_NAMES.entries()) servers.push(await setup(name, index));
     await sleep(500);
     for (let run = 0; run < ctx.cfg.runs; run++) {
       ctx.log(`  run ${run + 1}/${ctx.cfg.runs}`);
       for (const index of rotation([0, 1, 2], run)) {
         const server = servers[index]!;
-        const base = index * CONN_SPACE;
-        const t = tag();
-        const phases = Array.from({ length: W }, (_, w) => {
-          const mine = Array.from({ length: conns }, (_, k) => k).filter((k) => workerOf(k) === w);
-          if (mine.length === 0) return undefined;
-          return { kind: 'echo', conns: mine.map((k) => [base + k, roomId(k)]), window, textBytes, tag: `${t}w${w}` } satisfies Phase;
-        });
-        const win = await runPhase(ctx, server, phases);
+        const win = await runPhase(ctx, server, phasesFor(index));
         logWindow(ctx, 'echo', server.name, win, 'msgs/s');
         const r = ctx.results;
         r.add(S, 'round trips/s', 'round trips/s', 'higher', server.name, win.rate);
@@ -576,6 +581,22 @@ export async function echo(ctx: Context): Promise<void> {
   } finally {
     await closeConns(ctx);
     for (const s of servers) await s.stop();
+  }
+
+  if (ctx.profileArgs && ctx.profiled === 'echo') {
+    // A separate pass, so the profiler's overhead is in no reported figure.
+    ctx.log('  profiling our server (--cpu-prof) under the echo load…');
+    let server: ServerHandle | undefined;
+    try {
+      server = await setup('ours', 0, ctx.profileArgs);
+      await sleep(500);
+      const w = await runPhase(ctx, server, phasesFor(0));
+      ctx.profileWindow = [w.fromUs, w.toUs];
+      logWindow(ctx, 'profiled', 'ours', w, 'msgs/s');
+    } finally {
+      await closeConns(ctx);
+      await server?.stop(); // SIGTERM: a clean exit writes the profile
+    }
   }
 }
 
