@@ -588,15 +588,18 @@ export class ChatService {
     if (!peers) return;
     switch (event.kind) {
       case 'message': {
-        // Encoded once for all; only the sender's copy differs (it carries `ref`).
-        const shared = this.messageEvent(event.room, event.message);
+        // Encoded once for all; only the sender's copy differs (it carries `ref`). The shared
+        // copy is made on first use: a sender alone in its room needs only its own.
+        let shared: OutgoingEvent | undefined;
         const seq = event.message.seq;
         this.options.observer?.fanout(peers.size);
         for (const state of peers) {
           const cursor = state.rooms.get(event.room);
           if (!cursor) continue;
           const own = event.replyTo && event.replyTo.connectionId === state.peer.connectionId;
-          const out = own ? this.messageEvent(event.room, event.message, event.replyTo!.ref) : shared;
+          const out = own
+            ? this.messageEvent(event.room, event.message, event.replyTo!.ref)
+            : (shared ??= this.messageEvent(event.room, event.message));
           if (cursor.replaying) {
             cursor.pending.push({ seq, event: out, ack: own === true });
           } else if (seq === cursor.delivered + 1) {

@@ -1,4 +1,4 @@
-import type { MessageRecord } from './store.js';
+import type { MessageRecord, NewMessage } from './store.js';
 
 /** A message as both stores' queries return it (snake_case columns, the author's name joined in). */
 export interface MessageRow {
@@ -25,4 +25,18 @@ export const toMessage = (row: MessageRow): MessageRecord => ({
   ts: row.created_at,
   editedAt: row.edited_at,
   deletedAt: row.deleted_at,
+});
+
+/** The record of a message just stored: what was sent, plus the row id and seq the store gave it. */
+export const storedMessage = (m: NewMessage, id: number, seq: number, author: string): MessageRecord => ({
+  id,
+  roomId: m.roomId,
+  seq,
+  authorId: m.authorId,
+  author,
+  text: m.text,
+  clientMsgId: m.clientMsgId,
+  ts: m.ts,
+  editedAt: null,
+  deletedAt: null,
 });

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { toMessage, type MessageRow } from '../message-row.js';
+import { storedMessage, toMessage, type MessageRow } from '../message-row.js';
 import type { AppendResult, MessageRecord, NewMessage } from '../store.js';
 
 const COLUMNS = `m.id, m.room_id, m.seq, m.author_id, (SELECT username FROM users WHERE id = m.author_id) AS author,
@@ -60,18 +60,7 @@ export function createMessagesRepository(db: Database) {
       if (info.changes === 0) return { status: 'duplicate', message: toMessage(byClientId.get(m.authorId, m.clientMsgId)!) };
       seqs.set(m.roomId, seq + 1);
       changed.add(m.roomId);
-      const message: MessageRecord = {
-        id: Number(info.lastInsertRowid),
-        roomId: m.roomId,
-        seq: seq + 1,
-        authorId: m.authorId,
-        author: authorName(m.authorId),
-        text: m.text,
-        clientMsgId: m.clientMsgId,
-        ts: m.ts,
-        editedAt: null,
-        deletedAt: null,
-      };
+      const message = storedMessage(m, Number(info.lastInsertRowid), seq + 1, authorName(m.authorId));
       return { status: 'stored', message };
     });
     for (const room of changed) setLastSeq.run(seqs.get(room)!, room);
@@ -82,6 +71,8 @@ export function createMessagesRepository(db: Database) {
     append(batch: NewMessage[]): AppendResult[] {
       return appendBatch.immediate(batch);
     },
+    /** A user's name, cached (usernames never change); '' for no such user. */
+    authorName,
     get(roomId: string, id: number): MessageRecord | undefined {
       const row = byId.get(roomId, id);
       return row && toMessage(row);

@@ -70,7 +70,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     addBan: write ? write('rooms', 'addBan') : rooms.addBan,
     removeBan: write ? write('rooms', 'removeBan') : rooms.removeBan,
     isBanned: rooms.isBanned,
-    appendMessages: writer ? (batch) => writer.append(batch) : messages.append,
+    appendMessages: writer ? (batch) => writer.append(batch, messages.authorName) : messages.append,
     // The writer thread takes requests one after another from its queue.
     appendsInOrder: writer !== undefined,
     getMessage: messages.get,

@@ -12,6 +12,7 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { openConnection, type Synchronous } from './connection.js';
+import { fromColumns, toOutcomes, type AppendColumns } from './append-wire.js';
 import { createMessagesRepository } from './messages-repository.js';
 import { createRoomsRepository } from './rooms-repository.js';
 import { createSessionsRepository, createUsersRepository } from './users-repository.js';
@@ -20,11 +21,14 @@ import type { WriteRequest, WriteResponse } from './writer.js';
 const { file, synchronous } = workerData as { file: string; synchronous: Synchronous };
 // The checkpointer thread copies the log back; commits here never stop to do it.
 const db = openConnection(file, synchronous, { autoCheckpoint: false });
+const messages = createMessagesRepository(db);
 const repositories = {
   users: createUsersRepository(db),
   sessions: createSessionsRepository(db),
   rooms: createRoomsRepository(db),
-  messages: createMessagesRepository(db),
+  messages,
+  // Chat messages arrive and leave in the compact form of append-wire.ts.
+  appends: { append: (columns: AppendColumns) => toOutcomes(messages.append(fromColumns(columns))) },
 };
 const port = parentPort!;
 

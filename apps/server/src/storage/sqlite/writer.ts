@@ -2,10 +2,11 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ConflictError, type AppendResult, type NewMessage } from '../store.js';
+import { fromOutcomes, toColumns, type AppendOutcomes } from './append-wire.js';
 import type { Synchronous } from './connection.js';
 
 /** Which repository of the writer thread a request goes to. */
-export type WriteTarget = 'users' | 'sessions' | 'rooms' | 'messages';
+export type WriteTarget = 'users' | 'sessions' | 'rooms' | 'messages' | 'appends';
 
 export interface WriteRequest {
   id: number;
@@ -73,8 +74,10 @@ export class WriterThread {
     return answered;
   }
 
-  append(batch: NewMessage[]): Promise<AppendResult[]> {
-    return this.call<AppendResult[]>('messages', 'append', [batch]);
+  /** Stores a batch of chat messages; `authorName` completes the stored records here (see append-wire.ts). */
+  async append(batch: NewMessage[], authorName: (id: number) => string): Promise<AppendResult[]> {
+    const outcomes = await this.call<AppendOutcomes>('appends', 'append', [toColumns(batch)]);
+    return fromOutcomes(batch, outcomes, authorName);
   }
 
   /** Lets the thread finish what it was given, then closes its connection. */

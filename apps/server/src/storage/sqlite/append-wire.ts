@@ -1,0 +1,107 @@
+import { storedMessage } from '../message-row.js';
+import type { AppendResult, MessageRecord, NewMessage } from '../store.js';
+
+/**
+ * How a batch of chat messages and its results cross between the event loop
+ * and the writer thread. postMessage copies with the structured clone
+ * algorithm, whose cost grows with every object and property it meets, and
+ * the event loop pays it on both legs, per message. So a batch goes as a few
+ * columns, and its answer as number arrays: the event loop already holds
+ * every field of a stored message except the two the database chose (row id
+ * and seq). A duplicate's earlier row, which it cannot know, comes back whole.
+ */
+export interface AppendColumns {
+  roomIds: string[];
+  authorIds: Float64Array;
+  texts: string[];
+  clientMsgIds: string[];
+  ts: Float64Array;
+}
+
+export interface AppendOutcomes {
+  /** Per message: OUTCOME_STORED, OUTCOME_DUPLICATE or OUTCOME_ROOM_GONE. */
+  kinds: Uint8Array;
+  /** Row id and seq of each stored message (0 for the others). */
+  ids: Float64Array;
+  seqs: Float64Array;
+  /** The stored rows of the duplicates, in batch order. */
+  duplicates: MessageRecord[];
+}
+
+const OUTCOME_STORED = 0;
+const OUTCOME_DUPLICATE = 1;
+const OUTCOME_ROOM_GONE = 2;
+
+export function toColumns(batch: readonly NewMessage[]): AppendColumns {
+  const n = batch.length;
+  const columns: AppendColumns = {
+    roomIds: new Array<string>(n),
+    authorIds: new Float64Array(n),
+    texts: new Array<string>(n),
+    clientMsgIds: new Array<string>(n),
+    ts: new Float64Array(n),
+  };
+  for (let i = 0; i < n; i++) {
+    const m = batch[i]!;
+    columns.roomIds[i] = m.roomId;
+    columns.authorIds[i] = m.authorId;
+    columns.texts[i] = m.text;
+    columns.clientMsgIds[i] = m.clientMsgId;
+    columns.ts[i] = m.ts;
+  }
+  return columns;
+}
+
+export function fromColumns(columns: AppendColumns): NewMessage[] {
+  const { roomIds, authorIds, texts, clientMsgIds, ts } = columns;
+  const n = roomIds.length;
+  if (authorIds.length !== n || texts.length !== n || clientMsgIds.length !== n || ts.length !== n) {
+    throw new Error('append columns of different lengths');
+  }
+  const batch = new Array<NewMessage>(n);
+  for (let i = 0; i < n; i++) {
+    batch[i] = { roomId: roomIds[i]!, authorId: authorIds[i]!, text: texts[i]!, clientMsgId: clientMsgIds[i]!, ts: ts[i]! };
+  }
+  return batch;
+}
+
+export function toOutcomes(results: readonly AppendResult[]): AppendOutcomes {
+  const n = results.length;
+  const outcomes: AppendOutcomes = { kinds: new Uint8Array(n), ids: new Float64Array(n), seqs: new Float64Array(n), duplicates: [] };
+  for (let i = 0; i < n; i++) {
+    const r = results[i]!;
+    if (r.status === 'stored') {
+      outcomes.kinds[i] = OUTCOME_STORED;
+      outcomes.ids[i] = r.message.id;
+      outcomes.seqs[i] = r.message.seq;
+    } else if (r.status === 'duplicate') {
+      outcomes.kinds[i] = OUTCOME_DUPLICATE;
+      outcomes.duplicates.push(r.message);
+    } else {
+      outcomes.kinds[i] = OUTCOME_ROOM_GONE;
+    }
+  }
+  return outcomes;
+}
+
+/** The results of `batch` (the array `toColumns` was given) from what the writer answered. */
+export function fromOutcomes(batch: readonly NewMessage[], outcomes: AppendOutcomes, authorName: (id: number) => string): AppendResult[] {
+  const { kinds, ids, seqs, duplicates } = outcomes;
+  if (kinds.length !== batch.length) throw new Error(`${kinds.length} outcomes for ${batch.length} messages`);
+  const results = new Array<AppendResult>(batch.length);
+  let duplicate = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const m = batch[i]!;
+    switch (kinds[i]) {
+      case OUTCOME_STORED:
+        results[i] = { status: 'stored', message: storedMessage(m, ids[i]!, seqs[i]!, authorName(m.authorId)) };
+        break;
+      case OUTCOME_DUPLICATE:
+        results[i] = { status: 'duplicate', message: duplicates[duplicate++]! };
+        break;
+      default:
+        results[i] = { status: 'room_gone' };
+    }
+  }
+  return results;
+}

@@ -1,0 +1,59 @@
+import { describe, expect, test } from 'vitest';
+import { fromColumns, fromOutcomes, toColumns, toOutcomes } from '../src/storage/sqlite/append-wire.js';
+import type { AppendResult, MessageRecord, NewMessage } from '../src/storage/store.js';
+
+const batch: NewMessage[] = [
+  { roomId: 'lobby', authorId: 7, text: 'hello', clientMsgId: 'a-1', ts: 1_700_000_000_123 },
+  { roomId: 'lobby', authorId: 7, text: 'again', clientMsgId: 'a-0', ts: 1_700_000_000_124 },
+  { roomId: 'gone', authorId: 9, text: 'x', clientMsgId: 'b-1', ts: 1_700_000_000_125 },
+  { roomId: 'dev', authorId: 2 ** 40, text: '😀 ünïcode', clientMsgId: 'c-1', ts: 1_700_000_000_126 },
+];
+
+const earlier: MessageRecord = {
+  id: 3,
+  roomId: 'lobby',
+  seq: 2,
+  authorId: 7,
+  author: 'ann',
+  text: 'again (first time)',
+  clientMsgId: 'a-0',
+  ts: 1_600_000_000_000,
+  editedAt: 1_600_000_000_500,
+  deletedAt: null,
+};
+
+describe('append wire (the writer thread\'s compact form of a batch and its results)', () => {
+  test('a batch survives the trip through columns, structured clone included', () => {
+    expect(fromColumns(structuredClone(toColumns(batch)))).toEqual(batch);
+  });
+
+  test('results come back whole: stored records rebuilt from the batch, duplicates and refusals as they were', () => {
+    const stored = (m: NewMessage, id: number, seq: number, author: string): AppendResult => ({
+      status: 'stored',
+      message: { id, roomId: m.roomId, seq, authorId: m.authorId, author, text: m.text, clientMsgId: m.clientMsgId, ts: m.ts, editedAt: null, deletedAt: null },
+    });
+    const names = new Map([
+      [7, 'ann'],
+      [2 ** 40, 'dee'],
+    ]);
+    const results: AppendResult[] = [
+      stored(batch[0]!, 41, 12, 'ann'),
+      { status: 'duplicate', message: earlier },
+      { status: 'room_gone' },
+      stored(batch[3]!, 42, 1, 'dee'),
+    ];
+    const outcomes = structuredClone(toOutcomes(results));
+    // Only what the database chose crosses for a stored message: no text, no ids of the batch.
+    expect(outcomes.duplicates).toEqual([earlier]);
+    expect(JSON.stringify(outcomes)).not.toContain('hello');
+    expect(fromOutcomes(batch, outcomes, (id) => names.get(id) ?? '?')).toEqual(results);
+  });
+
+  test('columns or outcomes that do not match the batch are refused, not misattributed', () => {
+    const columns = toColumns(batch);
+    columns.texts.pop();
+    expect(() => fromColumns(columns)).toThrow(/different lengths/);
+    const outcomes = toOutcomes([{ status: 'room_gone' }]);
+    expect(() => fromOutcomes(batch, outcomes, () => '')).toThrow(/1 outcomes for 4 messages/);
+  });
+});
