@@ -1,11 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { openFds, rssBytes } from './lib/proc.js';
 import { spawnNode } from './lib/spawn.js';
+import { freePort, waitForHealthz } from '@chat/test-support';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '..', '..');
@@ -51,17 +51,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function tempDatabase(): { file: string; remove: () => void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'chat-bench-'));
   return { file: path.join(dir, 'chat.db'), remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function handle(name: ServerName, child: ChildProcess, port: number): ServerHandle {
@@ -138,19 +127,7 @@ async function startOurs(options: StartOptions): Promise<ServerHandle> {
     cwd: repoRoot,
     env,
   });
-  const ready = (async () => {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      try {
-        const res = await fetch(`http://127.0.0.1:${port}/healthz`);
-        if (res.ok) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error('our server did not answer /healthz within 20 s');
-      await sleep(100);
-    }
-  })();
+  const ready = waitForHealthz(`http://127.0.0.1:${port}`, 20_000, 'our server did not answer /healthz within 20 s');
   try {
     await Promise.race([ready, exitedEarly('our', child)]);
   } catch (err) {

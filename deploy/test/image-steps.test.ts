@@ -1,6 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +7,7 @@ import { connect } from '@chat/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { envOf, parseDockerfile, stages } from '../src/dockerfile.js';
+import { freePort, waitForHealthz } from '@chat/test-support';
 
 /**
  * No Docker engine runs here, so the image is proven another way: the
@@ -52,16 +52,6 @@ function copyFromContext(sources: string[], destination: string, cwd: string): v
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 describe('the image, built and run without Docker', () => {
   const all = stages(parseDockerfile(readFileSync(path.join(repo, 'Dockerfile'), 'utf8')));
@@ -127,16 +117,7 @@ describe('the image, built and run without Docker', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       const base = `http://127.0.0.1:${port}`;
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        try {
-          if ((await fetch(`${base}/healthz`)).ok) break;
-        } catch {
-          // not up yet
-        }
-        if (Date.now() > deadline) throw new Error('the server did not start');
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitForHealthz(base, 20_000, 'the server did not start');
       expect(await (await fetch(base)).text()).toContain('<div id="app">');
       const post = (p: string, body: unknown, token?: string) =>
         fetch(base + p, {

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Directive, directives, formatNginxConf, parseNginxConf } from '../src/nginx-conf.js';
+import { freePort } from '@chat/test-support';
 
 /**
  * deploy/nginx/cluster.conf in a real nginx (Debian's), in front of three
@@ -70,16 +71,6 @@ class Replica {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** One request through nginx on a fresh connection, bounded by WAIT_MS. */
 function request(port: number, options: { method?: string; path?: string; headers?: Record<string, string>; body?: string } = {}) {

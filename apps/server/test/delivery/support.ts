@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, ReadyState, type ConnectOptions, type WebSocketConnection } from '@chat/protocol';
+import { freePort } from '@chat/test-support';
 
 export const ADMIN_TOKEN = 'delivery-admin-token-0123456789';
 const SERVER_ENTRY = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
@@ -47,18 +48,8 @@ export function within<T>(what: string, promise: Promise<T>, timeoutMs: number):
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** A free TCP port on 127.0.0.1: listen on port 0, read the port, close. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A free TCP port on 127.0.0.1 (shared with the other packages' tests). */
+export { freePort };
 
 /** A temporary folder for a database, removed by `remove`. */
 export async function tempDir(): Promise<{ path: string; remove(): Promise<void> }> {
