@@ -1,31 +1,7 @@
 import type { Pool } from 'pg';
+import { ROOM_COLUMNS, toRoom, type RoomRow } from '../room-row.js';
 import { ConflictError, type MemberRecord, type RoomForUser, type RoomPatch, type RoomRecord } from '../store.js';
 import { statement, withoutNul } from './sql.js';
-
-interface RoomRow {
-  id: string;
-  title: string;
-  topic: string;
-  private: boolean;
-  archived: boolean;
-  last_seq: number;
-  created_at: number;
-  created_by: string | null;
-}
-
-const ROOM_COLUMNS = `r.id, r.title, r.topic, r.private, r.archived, r.last_seq, r.created_at,
-  (SELECT username FROM users WHERE id = r.created_by) AS created_by`;
-
-const toRoom = (row: RoomRow): RoomRecord => ({
-  id: row.id,
-  title: row.title,
-  topic: row.topic,
-  private: row.private,
-  archived: row.archived,
-  lastSeq: row.last_seq,
-  createdAt: row.created_at,
-  createdBy: row.created_by,
-});
 
 const insertRoom = statement(
   'rooms_insert',
