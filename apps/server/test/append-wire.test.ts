@@ -1,5 +1,13 @@
 import { describe, expect, test } from 'vitest';
-import { fromColumns, fromOutcomes, toColumns, toOutcomes } from '../src/storage/sqlite/append-wire.js';
+import {
+  fromColumns,
+  fromOutcomes,
+  markDuplicate,
+  markRoomGone,
+  markStored,
+  newOutcomes,
+  toColumns,
+} from '../src/storage/sqlite/append-wire.js';
 import type { AppendResult, MessageRecord, NewMessage } from '../src/storage/store.js';
 
 const batch: NewMessage[] = [
@@ -42,7 +50,12 @@ describe('append wire (the writer thread\'s compact form of a batch and its resu
       { status: 'room_gone' },
       stored(batch[3]!, 42, 1, 'dee'),
     ];
-    const outcomes = structuredClone(toOutcomes(results));
+    const marked = newOutcomes(batch.length);
+    markStored(marked, 0, 41, 12);
+    markDuplicate(marked, 1, earlier);
+    markRoomGone(marked, 2);
+    markStored(marked, 3, 42, 1);
+    const outcomes = structuredClone(marked);
     // Only what the database chose crosses for a stored message: no text, no ids of the batch.
     expect(outcomes.duplicates).toEqual([earlier]);
     expect(JSON.stringify(outcomes)).not.toContain('hello');
@@ -53,7 +66,8 @@ describe('append wire (the writer thread\'s compact form of a batch and its resu
     const columns = toColumns(batch);
     columns.texts.pop();
     expect(() => fromColumns(columns)).toThrow(/different lengths/);
-    const outcomes = toOutcomes([{ status: 'room_gone' }]);
+    const outcomes = newOutcomes(1);
+    markRoomGone(outcomes, 0);
     expect(() => fromOutcomes(batch, outcomes, () => '')).toThrow(/1 outcomes for 4 messages/);
   });
 });

@@ -65,23 +65,25 @@ export function fromColumns(columns: AppendColumns): NewMessage[] {
   return batch;
 }
 
-export function toOutcomes(results: readonly AppendResult[]): AppendOutcomes {
-  const n = results.length;
-  const outcomes: AppendOutcomes = { kinds: new Uint8Array(n), ids: new Float64Array(n), seqs: new Float64Array(n), duplicates: [] };
-  for (let i = 0; i < n; i++) {
-    const r = results[i]!;
-    if (r.status === 'stored') {
-      outcomes.kinds[i] = OUTCOME_STORED;
-      outcomes.ids[i] = r.message.id;
-      outcomes.seqs[i] = r.message.seq;
-    } else if (r.status === 'duplicate') {
-      outcomes.kinds[i] = OUTCOME_DUPLICATE;
-      outcomes.duplicates.push(r.message);
-    } else {
-      outcomes.kinds[i] = OUTCOME_ROOM_GONE;
-    }
-  }
-  return outcomes;
+/** Outcomes for a batch of `n` messages, each filled in by one of the `mark…` functions below. */
+export function newOutcomes(n: number): AppendOutcomes {
+  return { kinds: new Uint8Array(n), ids: new Float64Array(n), seqs: new Float64Array(n), duplicates: [] };
+}
+
+export function markStored(outcomes: AppendOutcomes, i: number, id: number, seq: number): void {
+  outcomes.kinds[i] = OUTCOME_STORED;
+  outcomes.ids[i] = id;
+  outcomes.seqs[i] = seq;
+}
+
+/** Duplicates must be marked in batch order: their rows are matched up by position. */
+export function markDuplicate(outcomes: AppendOutcomes, i: number, stored: MessageRecord): void {
+  outcomes.kinds[i] = OUTCOME_DUPLICATE;
+  outcomes.duplicates.push(stored);
+}
+
+export function markRoomGone(outcomes: AppendOutcomes, i: number): void {
+  outcomes.kinds[i] = OUTCOME_ROOM_GONE;
 }
 
 /** The results of `batch` (the array `toColumns` was given) from what the writer answered. */

@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
-import { storedMessage, toMessage, type MessageRow } from '../message-row.js';
+import { toMessage, type MessageRow } from '../message-row.js';
 import type { AppendResult, MessageRecord, NewMessage } from '../store.js';
+import { fromOutcomes, markDuplicate, markRoomGone, markStored, newOutcomes, type AppendOutcomes } from './append-wire.js';
 
 const COLUMNS = `m.id, m.room_id, m.seq, m.author_id, (SELECT username FROM users WHERE id = m.author_id) AS author,
   m.text, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at`;
@@ -44,31 +45,46 @@ export function createMessagesRepository(db: Database) {
     return name;
   };
 
-  /** One transaction for the whole batch: one commit (and one fsync) however many messages. */
-  const appendBatch = db.transaction((batch: NewMessage[]): AppendResult[] => {
+  /**
+   * One transaction for the whole batch: one commit (and one fsync) however
+   * many messages. Answers in the compact form the writer thread sends back
+   * (append-wire.ts); `append` expands it where the caller wants records.
+   */
+  const appendBatch = db.transaction((batch: NewMessage[]): AppendOutcomes => {
+    const outcomes = newOutcomes(batch.length);
     /** room → its last seq as this batch leaves it (null: no such room). */
     const seqs = new Map<string, number | null>();
     const changed = new Set<string>();
-    const results = batch.map((m): AppendResult => {
+    for (let i = 0; i < batch.length; i++) {
+      const m = batch[i]!;
       let seq = seqs.get(m.roomId);
       if (seq === undefined) {
         seq = lastSeq.get(m.roomId)?.last_seq ?? null;
         seqs.set(m.roomId, seq);
       }
-      if (seq === null) return { status: 'room_gone' };
+      if (seq === null) {
+        markRoomGone(outcomes, i);
+        continue;
+      }
       const info = insert.run(m.roomId, seq + 1, m.authorId, m.text, m.clientMsgId, m.ts);
-      if (info.changes === 0) return { status: 'duplicate', message: toMessage(byClientId.get(m.authorId, m.clientMsgId)!) };
+      if (info.changes === 0) {
+        markDuplicate(outcomes, i, toMessage(byClientId.get(m.authorId, m.clientMsgId)!));
+        continue;
+      }
       seqs.set(m.roomId, seq + 1);
       changed.add(m.roomId);
-      const message = storedMessage(m, Number(info.lastInsertRowid), seq + 1, authorName(m.authorId));
-      return { status: 'stored', message };
-    });
+      markStored(outcomes, i, Number(info.lastInsertRowid), seq + 1);
+    }
     for (const room of changed) setLastSeq.run(seqs.get(room)!, room);
-    return results;
+    return outcomes;
   });
 
   return {
     append(batch: NewMessage[]): AppendResult[] {
+      return fromOutcomes(batch, appendBatch.immediate(batch), authorName);
+    },
+    /** `append` without building the records: what the writer thread sends back. */
+    appendOutcomes(batch: NewMessage[]): AppendOutcomes {
       return appendBatch.immediate(batch);
     },
     /** A user's name, cached (usernames never change); '' for no such user. */

@@ -12,7 +12,7 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { openConnection, type Synchronous } from './connection.js';
-import { fromColumns, toOutcomes, type AppendColumns } from './append-wire.js';
+import { fromColumns, type AppendColumns } from './append-wire.js';
 import { createMessagesRepository } from './messages-repository.js';
 import { createRoomsRepository } from './rooms-repository.js';
 import { createSessionsRepository, createUsersRepository } from './users-repository.js';
@@ -28,7 +28,7 @@ const repositories = {
   rooms: createRoomsRepository(db),
   messages,
   // Chat messages arrive and leave in the compact form of append-wire.ts.
-  appends: { append: (columns: AppendColumns) => toOutcomes(messages.append(fromColumns(columns))) },
+  appends: { append: (columns: AppendColumns) => messages.appendOutcomes(fromColumns(columns)) },
 };
 const port = parentPort!;
 
