@@ -1,3 +1,4 @@
+import { allocFrame } from './frame-slab.js';
 import { maskPayloadInto, writeMaskKey } from './mask.js';
 
 /** Writes a frame header into `target` and returns its size; the mask key, if any, ends it. */
@@ -89,7 +90,7 @@ function encodeUnmasked(opcode: number, payload: Uint8Array, fin: boolean, rsv1:
 function encodeMasked(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean): Buffer {
   const length = payload.length;
   const headerSize = (length < 126 ? 2 : length < 0x10000 ? 4 : 10) + 4;
-  const frame = Buffer.allocUnsafe(headerSize + length);
+  const frame = allocFrame(headerSize + length);
   writeHeader(frame, opcode, length, fin, rsv1, true);
   maskPayloadInto(payload, frame, headerSize);
   return frame;
