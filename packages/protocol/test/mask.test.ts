@@ -181,11 +181,11 @@ describe.each(backends)('%s backend', (backend) => {
       }
     });
 
-    test('copies of a mebibyte and more (where the addon streams past the cache) match at every alignment and key phase', () => {
+    test('copies around the size switches of the addon (32 KiB: memcpy, then in place; 1 MiB: streaming stores) match at every alignment and key phase', () => {
       const rng = createRng(5);
       const key = rng.bytes(4);
       const mismatches: string[] = [];
-      for (const length of [(1 << 20) - 1, 1 << 20, (1 << 20) + 37]) {
+      for (const length of [(32 << 10) - 1, 32 << 10, (32 << 10) + 37, (1 << 20) - 1, 1 << 20, (1 << 20) + 37]) {
         const source = rng.bytes(length);
         for (const targetOffset of [0, 1, 2, 3, 13]) {
           for (const maskOffset of [0, 1, 2, 3]) {
