@@ -62,7 +62,7 @@ const selected = (rowName) => !args.filter || rowName.includes(args.filter);
 
 const CFG = QUICK
   ? { microMs: 200, microWarmMs: 100, runs: 3, echoWarmMs: 200, echoWindowMs: 400, idleConns: 1000 }
-  : { microMs: 1000, microWarmMs: 300, runs: 3, echoWarmMs: 500, echoWindowMs: 2000, idleConns: 10_000 };
+  : { microMs: 700, microWarmMs: 300, runs: 7, echoWarmMs: 500, echoWindowMs: 2000, idleConns: 10_000 };
 if (args.conns) CFG.idleConns = Number(args.conns);
 
 const KiB = 1024;
@@ -178,7 +178,7 @@ function timed(prepare, run, ms) {
   return ops / (Number(spent) / 1e9);
 }
 
-/** Warm both, then 3 alternating runs each; medians. */
+/** Warm both, then alternating runs (7; 3 with --quick); medians, which a run or two disturbed by the machine cannot move. */
 function compare(ours, theirs) {
   const doOurs = args.side !== 'ws';
   const doWs = args.side !== 'ours';
