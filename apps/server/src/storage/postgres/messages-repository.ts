@@ -55,7 +55,7 @@ const insertMany = statement<MessageRow>(
   `WITH m AS (
      INSERT INTO messages (room_id, seq, author_id, text, client_msg_id, created_at)
      SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bigint[])
-     ON CONFLICT (author_id, client_msg_id) DO NOTHING
+     ON CONFLICT (client_msg_id, author_id) DO NOTHING
      RETURNING *)
    SELECT ${COLUMNS} FROM ${FROM_CTE}`,
 );
@@ -63,7 +63,7 @@ const insertOne = statement<MessageRow>(
   'messages_insert_one',
   `WITH m AS (
      INSERT INTO messages (room_id, seq, author_id, text, client_msg_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-     ON CONFLICT (author_id, client_msg_id) DO NOTHING
+     ON CONFLICT (client_msg_id, author_id) DO NOTHING
      RETURNING *)
    SELECT ${COLUMNS} FROM ${FROM_CTE}`,
 );

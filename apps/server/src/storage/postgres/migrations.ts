@@ -66,6 +66,14 @@ const MIGRATIONS: string[] = [
     UNIQUE (author_id, client_msg_id)               -- a re-sent message is not stored twice
   );
   `,
+  // 2: the re-send key leads with client_msg_id, as in SQLite (see its step 2):
+  // ids that grow with time then land together at the index's end instead of
+  // on one page per author in every commit.
+  `
+  ALTER TABLE messages
+    DROP CONSTRAINT messages_author_id_client_msg_id_key,
+    ADD CONSTRAINT messages_client_msg_id_author_id_key UNIQUE (client_msg_id, author_id);
+  `,
 ];
 
 /** The first key of the advisory lock: "chat" in ASCII, so the lock is recognisable in pg_locks. */

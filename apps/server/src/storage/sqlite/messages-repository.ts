@@ -19,7 +19,7 @@ export function createMessagesRepository(db: Database) {
   // (run() and the row id rather than RETURNING: half the cost per row.)
   const insert = db.prepare<[string, number, number, string, string, number]>(
     `INSERT INTO messages (room_id, seq, author_id, text, client_msg_id, created_at) VALUES (?, ?, ?, ?, ?, ?)
-     ON CONFLICT (author_id, client_msg_id) DO NOTHING`,
+     ON CONFLICT (client_msg_id, author_id) DO NOTHING`,
   );
   const byId = db.prepare<[string, number], MessageRow>(`SELECT ${COLUMNS} FROM messages m WHERE m.room_id = ? AND m.id = ?`);
   const after = db.prepare<[string, number, number], MessageRow>(

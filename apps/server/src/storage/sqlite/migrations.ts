@@ -61,17 +61,46 @@ const MIGRATIONS: string[] = [
     UNIQUE (author_id, client_msg_id)        -- a re-sent message is not stored twice
   );
   `,
+  // 2: the re-send key leads with client_msg_id. Keyed by author first, each
+  // commit touched one page of that index per author in it — a write to the
+  // log per page — and doubled the writer's cost per message when a batch
+  // spans many authors (19.1 → 9.4 µs per row, 100 authors in 100 rooms).
+  // Keyed by the client's id first, ids that grow with time (the web
+  // client's, UUIDv7s, ULIDs, counters) land together at the index's end.
+  // A constraint of the table cannot be dropped, so the table is rebuilt:
+  // once, in this transaction. Nothing references messages; users are never
+  // deleted (their foreign key would want an index led by author_id).
+  `
+  CREATE TABLE messages_v2 (
+    id INTEGER PRIMARY KEY,
+    room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    author_id INTEGER NOT NULL REFERENCES users(id),
+    text TEXT NOT NULL,
+    client_msg_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    edited_at INTEGER,
+    deleted_at INTEGER,
+    UNIQUE (room_id, seq),
+    UNIQUE (client_msg_id, author_id)        -- a re-sent message is not stored twice
+  );
+  INSERT INTO messages_v2 (id, room_id, seq, author_id, text, client_msg_id, created_at, edited_at, deleted_at)
+    SELECT id, room_id, seq, author_id, text, client_msg_id, created_at, edited_at, deleted_at FROM messages ORDER BY id;
+  DROP TABLE messages;
+  ALTER TABLE messages_v2 RENAME TO messages;
+  `,
 ];
 
-export function migrate(db: Database): number {
+/** Applies the steps up to `target` (all of them unless a test wants an older schema); returns the version reached. */
+export function migrate(db: Database, target = MIGRATIONS.length): number {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
   const current = (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
   const record = db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)');
-  for (let version = current + 1; version <= MIGRATIONS.length; version++) {
+  for (let version = current + 1; version <= target; version++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[version - 1]!);
       record.run(version, Date.now());
     })();
   }
-  return MIGRATIONS.length;
+  return Math.max(current, target);
 }
