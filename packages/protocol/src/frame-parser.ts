@@ -33,6 +33,21 @@ export interface FrameSink {
   onFrameEnd(): void;
 }
 
+/**
+ * One header object for every parser: it is valid only during the sink's
+ * `onFrameHeader`, which never parses another connection's input, so a
+ * connection need not carry one of its own (memory per idle connection).
+ */
+const sharedHeader: FrameHeader = {
+  fin: false,
+  rsv1: false,
+  rsv2: false,
+  rsv3: false,
+  opcode: 0,
+  masked: false,
+  payloadLength: 0,
+};
+
 const enum State {
   Header,
   Payload,
@@ -63,15 +78,6 @@ export class FrameParser {
   private readonly mask = Buffer.allocUnsafe(4);
   /** The sink wants the current frame's payload whole. */
   private whole = false;
-  private readonly header: FrameHeader = {
-    fin: false,
-    rsv1: false,
-    rsv2: false,
-    rsv3: false,
-    opcode: 0,
-    masked: false,
-    payloadLength: 0,
-  };
 
   constructor(private readonly sink: FrameSink) {}
 
@@ -186,7 +192,7 @@ export class FrameParser {
     }
     this.advance(size);
 
-    const h = this.header;
+    const h = sharedHeader;
     h.fin = (b0 & 0x80) !== 0;
     h.rsv1 = (b0 & 0x40) !== 0;
     h.rsv2 = (b0 & 0x20) !== 0;

@@ -35,7 +35,10 @@ const EMPTY = Buffer.alloc(0);
  */
 export class MessageReader implements FrameSink {
   private readonly requireMask: boolean;
-  private readonly validator = new Utf8StreamValidator();
+  /** Made for the first text message checked piece by piece: most connections never have one. */
+  private validator: Utf8StreamValidator | undefined;
+  private readonly maxPayload: number;
+  private readonly compression: boolean;
 
   // The frame in progress.
   private frameIsControl = false;
@@ -55,10 +58,13 @@ export class MessageReader implements FrameSink {
   private rest: Buffer[] | undefined;
 
   constructor(
-    private readonly options: MessageReaderOptions,
+    options: MessageReaderOptions,
     private readonly sink: MessageSink,
   ) {
+    // Fields rather than the options object: one object fewer per connection.
     this.requireMask = options.role === 'server';
+    this.maxPayload = options.maxPayload;
+    this.compression = options.compression;
   }
 
   onFrameHeader(h: FrameHeader): boolean {
@@ -94,7 +100,7 @@ export class MessageReader implements FrameSink {
       if (h.rsv1) throw protocolError(ProtocolErrorCode.ReservedBits, 'RSV1 set on a continuation frame');
     } else if (opcode === Opcode.Text || opcode === Opcode.Binary) {
       if (this.inMessage) throw protocolError(ProtocolErrorCode.ExpectedContinuation, 'a new message began before the fragmented one ended');
-      if (h.rsv1 && !this.options.compression) {
+      if (h.rsv1 && !this.compression) {
         throw protocolError(ProtocolErrorCode.ReservedBits, 'RSV1 set but no compression was negotiated');
       }
       this.inMessage = true;
@@ -108,11 +114,11 @@ export class MessageReader implements FrameSink {
       throw protocolError(ProtocolErrorCode.ReservedOpcode, `reserved opcode 0x${opcode.toString(16)}`);
     }
 
-    if (this.messageLength + h.payloadLength > this.options.maxPayload) {
+    if (this.messageLength + h.payloadLength > this.maxPayload) {
       throw new ProtocolError(
         ProtocolErrorCode.MessageTooBig,
         CloseCode.MessageTooBig,
-        `the message exceeds the limit of ${this.options.maxPayload} bytes`,
+        `the message exceeds the limit of ${this.maxPayload} bytes`,
       );
     }
     // Binary and compressed payloads are wanted whole (one buffer, no concatenation);
@@ -138,7 +144,7 @@ export class MessageReader implements FrameSink {
     if (!this.streamingUtf8 && !this.messageIsBinary && !this.messageCompressed && piece.length < this.frameLength) {
       this.streamingUtf8 = true;
     }
-    if (this.streamingUtf8 && !this.validator.write(piece)) throw invalidUtf8();
+    if (this.streamingUtf8 && !(this.validator ??= new Utf8StreamValidator()).write(piece)) throw invalidUtf8();
   }
 
   onFrameEnd(): void {
@@ -152,7 +158,7 @@ export class MessageReader implements FrameSink {
     const isBinary = this.messageIsBinary;
     const compressed = this.messageCompressed;
     if (!isBinary && !compressed) {
-      const valid = this.streamingUtf8 ? this.validator.end() : isValidUtf8(data);
+      const valid = this.streamingUtf8 ? (this.validator ??= new Utf8StreamValidator()).end() : isValidUtf8(data);
       if (!valid) throw invalidUtf8();
     }
     this.inMessage = false;

@@ -52,18 +52,24 @@ export function rejectUpgrade(socket: Duplex, status: number, message: string, h
  */
 export function limitHandshakeTime(server: Server, timeoutMs: number): void {
   const timers = new WeakMap<Socket, NodeJS.Timeout>();
+  // One listener for every socket (not a closure each), and removed once
+  // disarmed: an upgraded connection keeps nothing of this for its lifetime.
+  function disarmOnClose(this: Socket): void {
+    disarm(this);
+  }
   const disarm = (socket: Socket) => {
     const timer = timers.get(socket);
     if (timer) {
       clearTimeout(timer);
       timers.delete(socket);
+      socket.removeListener('close', disarmOnClose);
     }
   };
   server.on('connection', (socket: Socket) => {
     const timer = setTimeout(() => socket.destroy(), timeoutMs);
     timer.unref();
     timers.set(socket, timer);
-    socket.once('close', () => disarm(socket));
+    socket.on('close', disarmOnClose);
   });
   server.on('upgrade', (request: IncomingMessage) => disarm(request.socket));
   server.on('request', (request: IncomingMessage) => disarm(request.socket));
