@@ -70,8 +70,10 @@ class RoomCursor {
 /** A connection's state in the domain. */
 class PeerState {
   readonly rooms = new Map<string, RoomCursor>();
-  readonly sends: TokenBucket;
-  readonly joins: TokenBucket;
+  // The buckets are made on first use: a full bucket then is what one made at
+  // connect time would hold by then, and an idle connection carries neither.
+  private sendBucket: TokenBucket | undefined;
+  private joinBucket: TokenBucket | undefined;
   /** Messages waiting behind the one being handled; created on the first wait (most connections never need it). */
   inbox: string[] | undefined;
   processing = false;
@@ -79,12 +81,18 @@ class PeerState {
   closed = false;
   constructor(
     readonly peer: ChatPeer,
-    options: ChatServiceOptions,
+    private readonly options: ChatServiceOptions,
     private readonly observer: ChatObserver | undefined,
-  ) {
-    const now = Date.now();
-    this.sends = new TokenBucket(options.messagesPerSecond, options.messagesPerSecond * 2, now);
-    this.joins = new TokenBucket(options.joinsPerMinute / 60, Math.max(1, Math.min(options.joinsPerMinute, 20)), now);
+  ) {}
+  /** Messages per second of this connection. */
+  sends(now: number): TokenBucket {
+    const rate = this.options.messagesPerSecond;
+    return (this.sendBucket ??= new TokenBucket(rate, rate * 2, now));
+  }
+  /** Joins per minute of this connection. */
+  joins(now: number): TokenBucket {
+    const perMinute = this.options.joinsPerMinute;
+    return (this.joinBucket ??= new TokenBucket(perMinute / 60, Math.max(1, Math.min(perMinute, 20)), now));
   }
   reply(event: ServerMessage): void {
     if (!this.closed) this.peer.send(OutgoingEvent.of(event));
@@ -292,7 +300,7 @@ export class ChatService {
 
   private takeSend(state: PeerState): void {
     const now = Date.now();
-    if (!state.sends.take(now) || !this.userSends.take(String(state.peer.user.id), now)) {
+    if (!state.sends(now).take(now) || !this.userSends.take(String(state.peer.user.id), now)) {
       throw new ChatError('rate_limited', 'slow down: too many messages');
     }
     state.strikes = 0;
@@ -320,7 +328,8 @@ export class ChatService {
     if (!rejoin && state.rooms.size >= this.options.maxRoomsPerConnection) {
       throw new ChatError('forbidden', `a connection joins at most ${this.options.maxRoomsPerConnection} rooms`);
     }
-    if (!state.joins.take(Date.now())) throw new ChatError('rate_limited', 'slow down: too many joins');
+    const now = Date.now();
+    if (!state.joins(now).take(now)) throw new ChatError('rate_limited', 'slow down: too many joins');
     const room = await this.visibleRoom(state, roomId);
     const userId = state.peer.user.id;
     await this.store.addMember(roomId, userId);

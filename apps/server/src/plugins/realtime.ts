@@ -16,6 +16,7 @@ import fp from 'fastify-plugin';
 import { randomUUID } from 'node:crypto';
 import type { AuthUser } from '../auth/auth-service.js';
 import { hashToken } from '../auth/tokens.js';
+import type { ChatConnection } from '../chat/chat-service.js';
 import { OutgoingEvent, type ChatPeer } from '../chat/peer.js';
 import { Gauge } from '../metrics.js';
 import { tokenFrom } from './auth.js';
@@ -72,6 +73,9 @@ function destroyOnError(this: Duplex): void {
 
 /** A chat client on a WebSocket: what the domain sends reaches the socket here. */
 class WebSocketPeer implements ChatPeer {
+  /** The chat domain's side of this connection (set once connected). */
+  chat: ChatConnection | undefined;
+
   constructor(
     readonly connectionId: string,
     readonly user: AuthUser,
@@ -79,6 +83,9 @@ class WebSocketPeer implements ChatPeer {
     private readonly maxBuffered: number,
     private readonly shareFrames: boolean,
     private readonly sent: () => void,
+    /** The session's token hash: signing out finds the connection by it. */
+    readonly session: string,
+    readonly opened: number,
   ) {}
 
   /** Whether writes are held until the end of this turn (see `send`). */
@@ -128,7 +135,8 @@ class WebSocketPeer implements ChatPeer {
 export const realtimePlugin = fp(
   async (app: FastifyInstance) => {
     const c = app.config;
-    const connections = new Set<WebSocketConnection>();
+    /** Every open connection and its peer: the one object a connection keeps here (see onMessage). */
+    const peers = new Map<WebSocketConnection, WebSocketPeer>();
     const perUser = new Map<number, number>();
     /** Session (token hash) → its open connections, so signing out ends them. */
     const bySession = new Map<string, Set<WebSocketConnection>>();
@@ -146,11 +154,11 @@ export const realtimePlugin = fp(
 
     const metrics = app.metrics;
     const countSent = () => metrics.messagesOut.inc();
-    metrics.registry.add(new Gauge('chat_ws_connections', 'Open WebSocket connections', () => connections.size));
+    metrics.registry.add(new Gauge('chat_ws_connections', 'Open WebSocket connections', () => peers.size));
     metrics.registry.add(
       new Gauge('chat_ws_send_buffer_bytes', 'Bytes queued for clients, all connections', () => {
         let total = 0;
-        for (const conn of connections) total += conn.bufferedAmount;
+        for (const conn of peers.keys()) total += conn.bufferedAmount;
         return total;
       }),
     );
@@ -168,7 +176,7 @@ export const realtimePlugin = fp(
       if (!originAllowed(request.headers.origin, request.headers.host)) {
         return refuse(socket, 403, 'this Origin is not allowed', request);
       }
-      if (connections.size >= c.maxConnections) return refuse(socket, 503, 'the server is at its connection limit', request);
+      if (peers.size >= c.maxConnections) return refuse(socket, 503, 'the server is at its connection limit', request);
       const token = tokenFrom(request.headers, parseCookies(request.headers.cookie));
       let user: AuthUser | undefined;
       try {
@@ -192,40 +200,58 @@ export const realtimePlugin = fp(
       });
       if (!connection) return;
 
-      const connectionId = `${nodeId}-${++nextId}`;
-      const opened = Date.now();
       const ip = request.socket.remoteAddress;
-      connections.add(connection);
       perUser.set(user.id, (perUser.get(user.id) ?? 0) + 1);
       const session = hashToken(token!);
       let sessionConnections = bySession.get(session);
       if (!sessionConnections) bySession.set(session, (sessionConnections = new Set()));
       sessionConnections.add(connection);
-      const peer = new WebSocketPeer(connectionId, user, connection, c.wsMaxBufferedBytes, !c.wsCompression, countSent);
-      const chat = app.chat.connect(peer);
-      log.info({ conn: connectionId, user: user.username, ip }, 'ws open');
-
-      connection.on('message', (data, isBinary) => {
-        metrics.messagesIn.inc();
-        if (isBinary) {
-          peer.send(OutgoingEvent.of({ type: 'error', code: 'invalid_message', message: 'messages are JSON text frames' }));
-          return;
-        }
-        chat.receive(data.toString('utf8'));
-      });
+      const peer = new WebSocketPeer(
+        `${nodeId}-${++nextId}`,
+        user,
+        connection,
+        c.wsMaxBufferedBytes,
+        !c.wsCompression,
+        countSent,
+        session,
+        Date.now(),
+      );
+      peers.set(connection, peer);
+      peer.chat = app.chat.connect(peer);
+      log.info({ conn: peer.connectionId, user: user.username, ip }, 'ws open');
+      // Listeners shared by every connection (the emitter is `this`), not
+      // closures of each: an idle connection costs only what it must keep.
+      connection.on('message', onMessage);
       connection.on('error', ignore);
-      connection.on('close', (code, reason) => {
-        connections.delete(connection);
-        sessionConnections.delete(connection);
-        if (sessionConnections.size === 0) bySession.delete(session);
-        const left = (perUser.get(user.id) ?? 1) - 1;
-        if (left <= 0) perUser.delete(user.id);
-        else perUser.set(user.id, left);
-        chat.disconnect();
-        metrics.closes.inc({ code: String(code) });
-        log.info({ conn: connectionId, user: user.username, code, reason, ms: Date.now() - opened }, 'ws close');
-      });
+      connection.on('close', onClose);
     };
+
+    function onMessage(this: WebSocketConnection, data: Buffer, isBinary: boolean): void {
+      const peer = peers.get(this);
+      if (!peer) return;
+      metrics.messagesIn.inc();
+      if (isBinary) {
+        peer.send(OutgoingEvent.of({ type: 'error', code: 'invalid_message', message: 'messages are JSON text frames' }));
+        return;
+      }
+      peer.chat!.receive(data.toString('utf8'));
+    }
+
+    function onClose(this: WebSocketConnection, code: number, reason: string): void {
+      const peer = peers.get(this);
+      if (!peer) return;
+      peers.delete(this);
+      const sessionConnections = bySession.get(peer.session);
+      sessionConnections?.delete(this);
+      if (sessionConnections?.size === 0) bySession.delete(peer.session);
+      const { user } = peer;
+      const left = (perUser.get(user.id) ?? 1) - 1;
+      if (left <= 0) perUser.delete(user.id);
+      else perUser.set(user.id, left);
+      peer.chat!.disconnect();
+      metrics.closes.inc({ code: String(code) });
+      log.info({ conn: peer.connectionId, user: user.username, code, reason, ms: Date.now() - peer.opened }, 'ws close');
+    }
 
     // Signing out ends the session's WebSockets on this node with 4001, so no
     // connection outlives the session it was opened with.
@@ -247,9 +273,9 @@ export const realtimePlugin = fp(
     // Graceful shutdown: tell every client we are going away (1001), give them
     // a moment to close, then drop whoever is left.
     app.addHook('preClose', async () => {
-      if (connections.size === 0) return;
-      log.info({ connections: connections.size }, 'closing WebSocket connections');
-      const closed = [...connections].map(
+      if (peers.size === 0) return;
+      log.info({ connections: peers.size }, 'closing WebSocket connections');
+      const closed = [...peers.keys()].map(
         (conn) =>
           new Promise<void>((resolve) => {
             if (conn.readyState === ReadyState.Closed) return resolve();
@@ -259,7 +285,7 @@ export const realtimePlugin = fp(
       );
       const timer = new Promise<void>((resolve) => setTimeout(resolve, 3000).unref());
       await Promise.race([Promise.all(closed), timer]);
-      for (const conn of connections) conn.terminate();
+      for (const conn of peers.keys()) conn.terminate();
     });
   },
   { name: 'realtime', dependencies: ['auth', 'chat', 'metrics'] },
