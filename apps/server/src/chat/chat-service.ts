@@ -68,8 +68,12 @@ class RoomCursor {
 }
 
 /** A connection's state in the domain. */
+/** The rooms of a connection that has joined none: one empty map for all of them. */
+const NO_ROOMS: ReadonlyMap<string, RoomCursor> = new Map();
+
 class PeerState {
-  readonly rooms = new Map<string, RoomCursor>();
+  /** Made on the first join: an idle connection carries no map of its own. */
+  private roomMap: Map<string, RoomCursor> | undefined;
   // The buckets are made on first use: a full bucket then is what one made at
   // connect time would hold by then, and an idle connection carries neither.
   private sendBucket: TokenBucket | undefined;
@@ -79,6 +83,17 @@ class PeerState {
   processing = false;
   strikes = 0;
   closed = false;
+  /** The rooms this connection has joined, by id. */
+  get rooms(): ReadonlyMap<string, RoomCursor> {
+    return this.roomMap ?? NO_ROOMS;
+  }
+  addRoom(roomId: string, cursor: RoomCursor): void {
+    (this.roomMap ??= new Map()).set(roomId, cursor);
+  }
+  /** Whether it had joined the room. */
+  removeRoom(roomId: string): boolean {
+    return this.roomMap?.delete(roomId) ?? false;
+  }
   constructor(
     readonly peer: ChatPeer,
     private readonly options: ChatServiceOptions,
@@ -342,7 +357,7 @@ export class ChatService {
       cursor.replaying = true;
     } else {
       cursor = new RoomCursor();
-      state.rooms.set(roomId, cursor);
+      state.addRoom(roomId, cursor);
       await this.subscribe(state, roomId);
     }
 
@@ -549,7 +564,7 @@ export class ChatService {
   }
 
   private async unsubscribe(state: PeerState, roomId: string): Promise<void> {
-    if (!state.rooms.delete(roomId)) return;
+    if (!state.removeRoom(roomId)) return;
     const peers = this.local.get(roomId);
     if (peers) {
       peers.delete(state);
