@@ -1,6 +1,7 @@
 import type { ServerMessage, User } from '@chat/schema';
 import { ApiError, api } from './api.js';
 import { ChatSocket } from './chat-socket.js';
+import { newClientMsgId } from './client-msg-id.js';
 import { applyEvent, emptyRoom, initialState, isRetryable, mergeRoomList } from './state.js';
 import { View, type ViewActions } from './view.js';
 
@@ -18,12 +19,6 @@ const notify = (text: string | undefined) => {
 const fail = (err: unknown) => notify(err instanceof ApiError ? err.message : 'Something went wrong. Try again.');
 
 const wsUrl = () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
-// The time first (12 hex digits of milliseconds), then 80 random bits: ids sort in the order they
-// were made, so the server's re-send index takes each at its end rather than on a page of its own.
-// getRandomValues works on plain http:// too (randomUUID needs a secure context, e.g. not a LAN IP).
-const newClientMsgId = () =>
-  Date.now().toString(16).padStart(12, '0') +
-  Array.from(crypto.getRandomValues(new Uint8Array(10)), (b) => b.toString(16).padStart(2, '0')).join('');
 
 async function refreshRooms(): Promise<void> {
   try {
