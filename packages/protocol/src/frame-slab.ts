@@ -5,9 +5,9 @@
  * masked in place). `Buffer.allocUnsafe` carves small buffers out of Node's
  * 8 KiB pool, so a client sending 125-byte lines pays for a new ArrayBuffer —
  * a backing store, its accounting and its release by the GC — every ~60
- * frames. Carving them from 64 KiB slabs pays that every ~480 frames: in
- * `pnpm bench` this moved the 125 B masked encode from 0.85–1.03× `ws` to
- * 1.05–1.26×, and 16 B from 1.34× to 1.67–1.93×.
+ * frames. Carving them from 64 KiB slabs pays that every ~480 frames: over
+ * six full `pnpm bench` runs this moved the 125 B masked encode from
+ * 0.85–1.03× `ws` to 1.11–1.18×, and 16 B from 1.26–1.35× to 1.54–1.77×.
  *
  * The cost is what a slab retains: a frame still referenced (queued on a
  * stalled socket, say) keeps its whole slab alive, at most 64 KiB. Frames
