@@ -97,7 +97,6 @@ class PeerState {
   constructor(
     readonly peer: ChatPeer,
     private readonly options: ChatServiceOptions,
-    private readonly observer: ChatObserver | undefined,
   ) {}
   /** Messages per second of this connection. */
   sends(now: number): TokenBucket {
@@ -113,7 +112,7 @@ class PeerState {
     if (!this.closed) this.peer.send(OutgoingEvent.of(event));
   }
   error(code: ErrorCode, message: string, ref?: Ref, room?: string): void {
-    this.observer?.error(code);
+    this.options.observer?.error(code);
     const event: ServerMessage = { type: 'error', code, message };
     if (room !== undefined) event.room = room;
     if (ref !== undefined) event.ref = ref;
@@ -163,7 +162,7 @@ export class ChatService {
   }
 
   connect(peer: ChatPeer): ChatConnection {
-    return new ServiceLink(this, new PeerState(peer, this.options, this.options.observer));
+    return new ServiceLink(this, new PeerState(peer, this.options));
   }
 
   /** Ids of the users joined to a room on any node. */
