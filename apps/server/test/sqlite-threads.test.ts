@@ -7,6 +7,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MessageWriter } from '../src/chat/message-writer.js';
 import { openSqliteStore } from '../src/storage/sqlite/sqlite-store.js';
 import { ConflictError, type AppendResult, type ChatStore, type NewMessage } from '../src/storage/store.js';
 import { tempDir } from './helpers/build.js';
@@ -69,6 +70,44 @@ describe('the SQLite writer thread', () => {
     } finally {
       await reopened.close();
     }
+  });
+});
+
+describe('the message writer over the SQLite writer thread', () => {
+  it('hands over a batch every turn without waiting for answers, and the sends are stored in call order', async () => {
+    const { store, authorId } = await fixture();
+    // The real store, counting the batches handed over and not yet answered.
+    let outstanding = 0;
+    let mostOutstanding = 0;
+    const counted: ChatStore = {
+      ...store,
+      appendMessages: async (batch) => {
+        mostOutstanding = Math.max(mostOutstanding, ++outstanding);
+        try {
+          return await store.appendMessages(batch);
+        } finally {
+          outstanding--;
+        }
+      },
+    };
+    const writer = new MessageWriter(counted);
+    const answers: Array<Promise<AppendResult | Error>> = [];
+    // 150 turns of 4 sends: each turn's sends are one batch.
+    for (let turn = 0; turn < 150; turn++) {
+      for (const m of batchOf(authorId, turn * 4, 4)) answers.push(new Promise((done) => writer.write(m, done)));
+      await new Promise((next) => setImmediate(next));
+    }
+    const results = await Promise.all(answers);
+    await writer.drain();
+    expect(results.map((r) => (r instanceof Error || r.status !== 'stored' ? -1 : r.message.seq))).toEqual(
+      Array.from({ length: 600 }, (_, i) => i + 1),
+    );
+    expect(results.map((r) => (r instanceof Error || r.status !== 'stored' ? '' : r.message.clientMsgId))).toEqual(
+      Array.from({ length: 600 }, (_, i) => `c${i}`),
+    );
+    // Never more than its bound in flight, whatever the disk's speed.
+    expect(mostOutstanding).toBeLessThanOrEqual(64);
+    expect((await store.getRoom('lobby'))!.lastSeq).toBe(600);
   });
 });
 

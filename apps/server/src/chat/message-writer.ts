@@ -2,6 +2,9 @@ import type { AppendResult, ChatStore, NewMessage } from '../storage/store.js';
 
 type Done = (result: AppendResult | Error) => void;
 
+/** Batches handed to an in-order store and not yet answered; past this they wait here (a stalled disk). */
+const MAX_IN_ORDER_BATCHES = 64;
+
 /**
  * Group commit: sends that arrive in the same event-loop turn are written in
  * one transaction, so a burst pays one commit (one fsync) rather than one per
@@ -9,10 +12,13 @@ type Done = (result: AppendResult | Error) => void;
  * message (ack after commit).
  *
  * Batches are handed over in order. A store whose appends are committed in
- * call order (`appendsInOrder`: SQLite's writer thread) gets the next batch
- * while it is still committing the previous one, so it never waits for this
- * thread between commits; any other store gets one batch at a time, because
- * two concurrent transactions could commit a sender's later message first.
+ * call order (`appendsInOrder`: SQLite's writer thread) gets each turn's batch
+ * at once, even while it is still committing earlier ones: it commits all
+ * that queued up meanwhile in one transaction, so its commits grow with the
+ * load instead of being cut at what one turn collected (measured: 260
+ * messages per commit with two batches in flight, a third of the in-flight
+ * window each). Any other store gets one batch at a time, because two
+ * concurrent transactions could commit a sender's later message first.
  */
 export class MessageWriter {
   private batch: Array<{ message: NewMessage; done: Done }> = [];
@@ -26,7 +32,7 @@ export class MessageWriter {
     private readonly onCommit: (seconds: number, size: number) => void = () => {},
     private readonly maxBatch = 512,
   ) {
-    this.maxInFlight = store.appendsInOrder ? 2 : 1;
+    this.maxInFlight = store.appendsInOrder ? MAX_IN_ORDER_BATCHES : 1;
   }
 
   write(message: NewMessage, done: Done): void {
