@@ -6,7 +6,7 @@ import { MessageWriter } from './message-writer.js';
 import { OutgoingEvent, type ChatPeer } from './peer.js';
 import { InProcessPresence, type PresenceRegistry } from './presence.js';
 import { KeyedRateLimiter, TokenBucket } from './rate-limiter.js';
-import { toChatMessage } from './wire.js';
+import { messageEventJson, toChatMessage } from './wire.js';
 
 export interface ChatServiceOptions {
   /** Largest chat text in UTF-8 bytes (`too_large` beyond). */
@@ -601,9 +601,7 @@ export class ChatService {
   // ---- outbound fan-out ------------------------------------------------------
 
   private messageEvent(roomId: string, m: MessageRecord, ref?: Ref): OutgoingEvent {
-    const event: ServerMessage = { type: 'message', room: roomId, ...toChatMessage(m) };
-    if (ref !== undefined) event.ref = ref;
-    return OutgoingEvent.of(event);
+    return new OutgoingEvent(messageEventJson(roomId, m, ref));
   }
 
   private onRoomEvent(event: RoomEvent): void {

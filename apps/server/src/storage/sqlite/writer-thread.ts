@@ -72,7 +72,8 @@ port.on('message', (first: WriteRequest | 'close') => {
       const message = err instanceof Error ? err.message : String(err);
       responses = requests.map((r) => ({ id: r.id, error: { name: 'Error', message } }));
     }
-    for (const response of responses) port.postMessage(response);
+    // One message for the whole commit: the event loop takes it in one turn.
+    port.postMessage(responses);
   }
   if (closing) {
     db.close();

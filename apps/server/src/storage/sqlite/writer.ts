@@ -40,15 +40,18 @@ export class WriterThread {
 
   constructor(file: string, synchronous: Synchronous) {
     this.worker = new Worker(threadEntry('writer-thread.js'), { workerData: { file, synchronous } });
-    this.worker.on('message', (response: WriteResponse) => {
-      const waiter = this.waiting.get(response.id);
-      if (!waiter) return;
-      this.waiting.delete(response.id);
-      if ('error' in response) {
-        const { name, message } = response.error;
-        waiter.reject(name === 'ConflictError' ? new ConflictError(message) : Object.assign(new Error(message), { name }));
-      } else {
-        waiter.resolve(response.result);
+    // The answers of one commit arrive together, in call order.
+    this.worker.on('message', (responses: WriteResponse[]) => {
+      for (const response of responses) {
+        const waiter = this.waiting.get(response.id);
+        if (!waiter) continue;
+        this.waiting.delete(response.id);
+        if ('error' in response) {
+          const { name, message } = response.error;
+          waiter.reject(name === 'ConflictError' ? new ConflictError(message) : Object.assign(new Error(message), { name }));
+        } else {
+          waiter.resolve(response.result);
+        }
       }
       if (this.waiting.size === 0) this.worker.unref();
     });
