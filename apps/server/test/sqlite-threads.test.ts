@@ -57,6 +57,28 @@ describe('the SQLite writer thread', () => {
     expect((await store.getRoom('lobby'))!.lastSeq).toBe(200);
   });
 
+  it('commits batches queued together, and a refused batch fails alone', async () => {
+    const { store, authorId } = await fixture();
+    // A large batch keeps the thread busy while the next ones queue up behind it (one commit).
+    const first = store.appendMessages(batchOf(authorId, 0, 3000));
+    const good1 = store.appendMessages(batchOf(authorId, 3000, 5));
+    // No such author: the foreign key refuses this batch.
+    const bad = store.appendMessages(batchOf(999_999, 3005, 4));
+    const good2 = store.appendMessages(batchOf(authorId, 3009, 5));
+    await expect(bad).rejects.toThrow(/FOREIGN KEY/);
+    const results = [...(await first), ...(await good1), ...(await good2)];
+    // Gapless: the refused batch took no seqs.
+    expect(results.map((r) => (r.status === 'stored' ? r.message.seq : -1))).toEqual(Array.from({ length: 3010 }, (_, i) => i + 1));
+    expect(results.slice(3000).map((r) => (r.status === 'stored' ? r.message.clientMsgId : ''))).toEqual([
+      ...Array.from({ length: 5 }, (_, i) => `c${3000 + i}`),
+      ...Array.from({ length: 5 }, (_, i) => `c${3009 + i}`),
+    ]);
+    expect((await store.getRoom('lobby'))!.lastSeq).toBe(3010);
+    expect((await store.messagesAfter('lobby', 3000, 100)).map((m) => m.clientMsgId)).toEqual(
+      results.slice(3000).map((r) => (r.status === 'stored' ? r.message.clientMsgId : '')),
+    );
+  });
+
   it('finishes a batch it was given before close, so a restart finds it', async () => {
     const { file, store, authorId } = await fixture();
     const pending = store.appendMessages(batchOf(authorId, 0, 300));
