@@ -173,4 +173,33 @@ describe('the SQLite checkpointer thread', () => {
     await until('the database file to receive the messages', () => statSync(file).size > before + 400_000, 8000, 100);
     expect(statSync(`${file}-wal`).size).toBeGreaterThan(0);
   });
+
+  it('has the log started over under writes that never pause, so it stays bounded', async () => {
+    // Writes one message per commit, back to back, for `ms`; returns the log's largest size meanwhile.
+    const largestLogUnderLoad = async (restartFrames: number, ms: number): Promise<number> => {
+      const dir = await tempDir();
+      cleanups.push(() => dir.remove());
+      const file = path.join(dir.path, 'chat.db');
+      const store = openSqliteStore(file, { checkpoint: { intervalMs: 50, restartFrames } });
+      cleanups.push(() => store.close());
+      const user = await store.createUser('writer', null, true);
+      await store.createRoom({ id: 'lobby', title: 'Lobby', topic: '', private: false, createdBy: null });
+      let largest = 0;
+      const end = Date.now() + ms;
+      for (let k = 0; Date.now() < end; k++) {
+        await store.appendMessages(batchOf(user.id, k, 1));
+        if (k % 50 === 0) largest = Math.max(largest, statSync(`${file}-wal`).size);
+      }
+      return largest;
+    };
+    const MiB = 1024 * 1024;
+    // Without restarts (the control) the log grows as long as the writes go
+    // on (130 MB in 2.5 s here); with them it levels off at what the writes
+    // add between two restarts (4.5 MB here). The file keeps its largest
+    // size: a restart overwrites it from the start rather than shrinking it.
+    const unbounded = await largestLogUnderLoad(Number.MAX_SAFE_INTEGER, 2500);
+    const bounded = await largestLogUnderLoad(256, 2500);
+    expect(unbounded).toBeGreaterThan(8 * MiB);
+    expect(bounded).toBeLessThan(Math.min(unbounded / 4, 32 * MiB));
+  });
 });

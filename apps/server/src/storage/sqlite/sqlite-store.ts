@@ -17,6 +17,8 @@ export interface SqliteStoreOptions {
    * the fsync does not stall the sockets. false: on the calling thread.
    */
   writerThread?: boolean;
+  /** The checkpointer thread's pace (see checkpoint-thread.ts); the defaults suit a server. */
+  checkpoint?: { intervalMs?: number; restartFrames?: number };
 }
 
 /**
@@ -31,8 +33,12 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   const threaded = options.writerThread !== false && file !== ':memory:';
   const db = openConnection(file, synchronous, { autoCheckpoint: !threaded });
   migrate(db);
-  const writer = threaded ? new WriterThread(file, synchronous) : undefined;
-  const checkpointer = threaded ? new Checkpointer(file, synchronous) : undefined;
+  // Set by the checkpointer when the log has grown long, cleared by the writer once it has finished the copy.
+  const logIsLong = new Int32Array(new SharedArrayBuffer(4));
+  const writer = threaded ? new WriterThread(file, synchronous, logIsLong) : undefined;
+  const checkpointer = threaded
+    ? new Checkpointer(file, synchronous, logIsLong, options.checkpoint?.intervalMs, options.checkpoint?.restartFrames)
+    : undefined;
 
   const users = createUsersRepository(db);
   const sessions = createSessionsRepository(db);

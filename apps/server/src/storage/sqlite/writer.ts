@@ -38,8 +38,9 @@ export class WriterThread {
   private failure: Error | undefined;
   private readonly exited: Promise<void>;
 
-  constructor(file: string, synchronous: Synchronous) {
-    this.worker = new Worker(threadEntry('writer-thread.js'), { workerData: { file, synchronous } });
+  /** @param logIsLong one 32-bit flag shared with the `Checkpointer` (it sets it, this thread clears it) */
+  constructor(file: string, synchronous: Synchronous, logIsLong: Int32Array) {
+    this.worker = new Worker(threadEntry('writer-thread.js'), { workerData: { file, synchronous, logIsLong } });
     // The answers of one commit arrive together, in call order.
     this.worker.on('message', (responses: WriteResponse[]) => {
       for (const response of responses) {
@@ -101,8 +102,15 @@ export class Checkpointer {
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
 
-  constructor(file: string, synchronous: Synchronous, intervalMs = 1000) {
-    this.worker = new Worker(threadEntry('checkpoint-thread.js'), { workerData: { file, synchronous, intervalMs } });
+  /**
+   * @param logIsLong the flag shared with the `WriterThread`
+   * @param intervalMs how often it copies the log back
+   * @param restartFrames from this many frames in the log (4 KiB each), it has the writer start the log over
+   */
+  constructor(file: string, synchronous: Synchronous, logIsLong: Int32Array, intervalMs = 1000, restartFrames = 4096) {
+    this.worker = new Worker(threadEntry('checkpoint-thread.js'), {
+      workerData: { file, synchronous, logIsLong, intervalMs, restartFrames },
+    });
     // A failed checkpointer costs a growing log, not data: the store keeps working.
     this.worker.on('error', () => {});
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
