@@ -7,15 +7,14 @@
  * compiler vectorises a plain 64-bit loop and reads and writes each byte once.
  * The package works without this file built: src/mask.ts falls back.
  *
- * One pass at every size. A memcpy then a pass in place (from 32 KiB) was
- * tried and dropped: 10–25 % faster on an AMD EPYC into targets not in the
- * cache, but on an Intel Xeon 20–40 % slower into targets that are, and
- * 0.84–0.90× ws on 64 KiB frames in `pnpm bench`.
+ * One pass by default; a memcpy and then a pass in place where the caller
+ * asks (see COPY_FIRST_THRESHOLD).
  * Large copies into memory already mapped use streaming stores (Linux with
  * SSE2: see xor_mask_stream).
  */
 #include <node_api.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <string.h>
 #if defined(__SSE2__) && defined(__linux__)
 #include <emmintrin.h>
@@ -117,6 +116,21 @@ static int mapped(const uint8_t *target, size_t len) {
 }
 #endif
 
+/*
+ * From this size a caller may ask for a memcpy then a pass in place instead
+ * of one pass (`copyFirst`): the decoder does, when it assembles a received
+ * payload. Which is faster depends on where source and target are cached, so
+ * each call site uses what measured faster for it (Intel Xeon, `pnpm bench`,
+ * three runs each): assembling 64 KiB payloads 1.00–1.10× ws copying first,
+ * 0.95–1.02× in one pass; new 64 KiB client frames 1.00–1.09× in one pass,
+ * 0.84–0.90× copying first. (On an AMD EPYC copying first was 10–25 % faster
+ * for both.) Below STREAM_THRESHOLD only: above it see xor_mask_stream.
+ */
+#define COPY_FIRST_THRESHOLD ((size_t)32 << 10)
+#if !defined(STREAM_MASKING)
+#define STREAM_THRESHOLD ((size_t)-1)
+#endif
+
 static napi_value throw_error(napi_env env, const char *message) {
   napi_throw_range_error(env, "ERR_MASK_ARGUMENT", message);
   return NULL;
@@ -131,7 +145,7 @@ static int bytes_of(napi_env env, napi_value value, uint8_t **data, size_t *leng
 }
 
 /*
- * mask(source, target, targetOffset, key): writes source XOR key into target
+ * mask(source, target, targetOffset, key[, copyFirst]): writes source XOR key into target
  * starting at targetOffset; target may be source (with offset 0). `key` is the
  * 4-byte key as a 32-bit number, its least significant byte applying to the
  * first byte of source: a number, not a buffer, so callers need not make a
@@ -139,10 +153,14 @@ static int bytes_of(napi_env env, napi_value value, uint8_t **data, size_t *leng
  * cannot make it write out of range.
  */
 static napi_value mask(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4) {
-    return throw_error(env, "mask(source, target, targetOffset, key) takes four arguments");
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 || argc > 5) {
+    return throw_error(env, "mask(source, target, targetOffset, key[, copyFirst]) takes four or five arguments");
+  }
+  bool copy_first = false;
+  if (argc == 5 && napi_get_value_bool(env, argv[4], &copy_first) != napi_ok) {
+    return throw_error(env, "copyFirst must be a boolean");
   }
   uint8_t *src, *dst;
   size_t src_len, dst_len;
@@ -167,6 +185,11 @@ static napi_value mask(napi_env env, napi_callback_info info) {
   /* Partial overlap would read bytes already written; only exact aliasing is supported. */
   if (out != src && out < src + src_len && src < out + src_len) {
     return throw_error(env, "source and target overlap");
+  }
+  if (copy_first && out != src && src_len >= COPY_FIRST_THRESHOLD && src_len < STREAM_THRESHOLD) {
+    memcpy(out, src, src_len);
+    xor_mask(out, out, src_len, key);
+    return NULL;
   }
 #if defined(STREAM_MASKING)
   if (out != src && src_len >= STREAM_THRESHOLD && mapped(out, src_len)) {

@@ -50,7 +50,7 @@ function loadWasm(): MaskModule | undefined {
 }
 
 /** native/mask.c: `target[targetOffset + i] = source[i] ^ byte (i & 3) of key`, least significant byte first. */
-type NativeMask = (source: Uint8Array, target: Uint8Array, targetOffset: number, key: number) => void;
+type NativeMask = (source: Uint8Array, target: Uint8Array, targetOffset: number, key: number, copyFirst?: boolean) => void;
 
 function loadNative(): NativeMask | undefined {
   try {
@@ -119,10 +119,17 @@ function maskJs(buf: Uint8Array, mask: Uint8Array, maskOffset: number): void {
  * is `source`), starting at key index `maskOffset` — non-zero when a payload
  * is unmasked in pieces.
  */
-function maskCopy(source: Uint8Array, mask: Uint8Array, maskOffset: number, target: Uint8Array, targetOffset: number): void {
+function maskCopy(
+  source: Uint8Array,
+  mask: Uint8Array,
+  maskOffset: number,
+  target: Uint8Array,
+  targetOffset: number,
+  copyFirst = false,
+): void {
   const len = source.length;
   if (native !== undefined && len >= NATIVE_THRESHOLD) {
-    native(source, target, targetOffset, maskWord(mask, maskOffset));
+    native(source, target, targetOffset, maskWord(mask, maskOffset), copyFirst);
     return;
   }
   if (wasm === undefined || len < WASM_THRESHOLD || !LITTLE_ENDIAN) {
@@ -170,7 +177,8 @@ export function applyMask(buf: Uint8Array, mask: Uint8Array, maskOffset = 0): vo
  * one go, for assembling an unmasked payload straight into its final buffer.
  */
 export function maskInto(source: Uint8Array, mask: Uint8Array, target: Uint8Array, targetOffset: number, maskOffset = 0): void {
-  maskCopy(source, mask, maskOffset, target, targetOffset);
+  // Received bytes into a payload being assembled: the addon copies first (see native/mask.c).
+  maskCopy(source, mask, maskOffset, target, targetOffset, true);
 }
 
 /** Below this many bytes the encoder's fused loop beats calling into the addon. */

@@ -38,7 +38,7 @@ describe('backend selection', () => {
   test.skipIf(!addonBuilt)('the addon checks its arguments: no write outside the target, whatever JavaScript passes', async () => {
     const { createRequire } = await import('node:module');
     const { mask } = createRequire(import.meta.url)(addonPath.pathname) as {
-      mask: (source: unknown, target: unknown, offset: unknown, key: unknown) => void;
+      mask: (source: unknown, target: unknown, offset: unknown, key: unknown, copyFirst?: unknown) => void;
     };
     const key = 0x04030201;
     const source = Buffer.alloc(64, 0x10);
@@ -51,7 +51,8 @@ describe('backend selection', () => {
     expect(() => mask('text', target, 0, key)).toThrow(/Uint8Arrays/);
     expect(() => mask(source, new Uint16Array(64), 0, key)).toThrow(/Uint8Arrays/);
     expect(() => mask(source, target, 0, 'x')).toThrow(/numbers/);
-    expect(() => mask(source, target, 0)).toThrow(/four arguments/);
+    expect(() => mask(source, target, 0)).toThrow(/four or five arguments/);
+    expect(() => mask(source, target, 0, key, 'yes')).toThrow(/copyFirst must be a boolean/);
     // Overlapping but not identical views would read bytes already written.
     const shared = Buffer.alloc(100);
     expect(() => mask(shared.subarray(0, 64), shared, 8, key)).toThrow(/overlap/);
