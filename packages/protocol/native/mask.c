@@ -121,9 +121,9 @@ static int mapped(const uint8_t *target, size_t len) {
  * of one pass (`copyFirst`): the decoder does, when it assembles a received
  * payload. Which is faster depends on where source and target are cached, so
  * each call site uses what measured faster for it (Intel Xeon, `pnpm bench`,
- * three runs each): assembling 64 KiB payloads 1.00–1.10× ws copying first,
- * 0.95–1.02× in one pass; new 64 KiB client frames 1.00–1.09× in one pass,
- * 0.84–0.90× copying first. (On an AMD EPYC copying first was 10–25 % faster
+ * several runs each): assembling 64 KiB payloads 1.00–1.15× ws copying
+ * first, 0.84–1.02× in one pass; new 64 KiB client frames 0.96–1.09× in one
+ * pass, 0.84–0.90× copying first. (On an AMD EPYC copying first was 10–25 % faster
  * for both.) Below STREAM_THRESHOLD only: above it see xor_mask_stream.
  */
 #define COPY_FIRST_THRESHOLD ((size_t)32 << 10)
