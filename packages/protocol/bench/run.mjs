@@ -32,7 +32,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { connect, maskBackend } from '../dist/index.js';
+import { Worker } from 'node:worker_threads';
+import { maskBackend } from '../dist/index.js';
+import { openClient } from './clients.mjs';
 import { encodeFrame } from '../dist/frame-encoder.js';
 import { FrameParser } from '../dist/frame-parser.js';
 import { MessageReader } from '../dist/message-reader.js';
@@ -400,31 +402,6 @@ async function pool(n, concurrency, fn) {
   return { results, failed };
 }
 
-/** A client connection with a uniform face: onMessage, send, terminate. */
-async function openClient(kind, url) {
-  if (kind === 'ours') {
-    const c = await connect(url, { handshakeTimeoutMs: 20_000 });
-    c.on('error', () => {});
-    return {
-      onMessage: (f) => c.on('message', f),
-      send: (b) => c.send(b, { binary: false }),
-      terminate: () => c.terminate(),
-    };
-  }
-  const c = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: 20_000 });
-  c.on('error', () => {});
-  await new Promise((resolve, reject) => {
-    c.once('open', resolve);
-    c.once('error', reject);
-    c.once('close', () => reject(new Error('closed')));
-  });
-  return {
-    onMessage: (f) => c.on('message', f),
-    send: (b) => c.send(b, { binary: false }),
-    terminate: () => c.terminate(),
-  };
-}
-
 /**
  * Echo load on one server: ECHO_CONNS clients, each keeping ECHO_WINDOW
  * messages in flight while running. Idle (no traffic) between bursts.
@@ -479,15 +456,85 @@ async function echoDriver(serverImpl, clientKind) {
   return { burst, close };
 }
 
-async function echoCase(clientKind) {
-  const name = `echo ${ECHO_CONNS} conns × ${ECHO_SIZE} B text, window ${ECHO_WINDOW}, ${clientKind === 'ours' ? 'our' : 'ws'} client`;
+/**
+ * The same load from `threads` worker threads (bench/echo-clients.mjs), the
+ * connections split between them: for a client library that saturates one
+ * thread before either server saturates its core, which would make the row
+ * measure the client rather than the servers.
+ */
+async function threadedEchoDriver(serverImpl, clientKind, threads) {
+  const t = await startTarget(serverImpl);
+  const counts = new Int32Array(new SharedArrayBuffer(4 * threads));
+  const workers = [];
+  const exits = [];
+  const close = async () => {
+    for (const w of workers) w.postMessage('close');
+    await Promise.race([Promise.all(exits), sleep(5000)]);
+    for (const w of workers) await w.terminate();
+    await t.stop();
+  };
+  const reply = (w, what) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`echo clients: no ${what} from a worker`)), 30_000);
+      w.once('message', (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+    });
+  try {
+    for (let i = 0; i < threads; i++) {
+      const count = Math.floor(ECHO_CONNS / threads) + (i < ECHO_CONNS % threads ? 1 : 0);
+      const w = new Worker(new URL('./echo-clients.mjs', import.meta.url), {
+        workerData: { kind: clientKind, url: t.url, count, window: ECHO_WINDOW, message: utf8Text(ECHO_SIZE), counts, slot: i },
+      });
+      w.on('error', (err) => console.error(`echo clients: ${err.message}`));
+      workers.push(w);
+      exits.push(new Promise((r) => w.once('exit', r)));
+    }
+    const ready = await Promise.all(workers.map((w) => reply(w, 'ready')));
+    const failed = ready.find((m) => m.failed);
+    if (failed) throw new Error(`echo connections to the ${serverImpl} server failed: ${failed.failed}`);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  const received = () => {
+    let n = 0;
+    for (let i = 0; i < threads; i++) n += Atomics.load(counts, i);
+    return n;
+  };
+  const burst = async () => {
+    for (const w of workers) w.postMessage('start');
+    await sleep(CFG.echoWarmMs);
+    await t.ask('cpu-mark');
+    const r0 = received();
+    const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
+    await sleep(CFG.echoWindowMs);
+    const r1 = received();
+    const wallUs = Number(process.hrtime.bigint() - t0) / 1e3;
+    const c1 = process.cpuUsage(c0);
+    const serverCpu = (await t.ask('cpu-since-mark')).cpu;
+    const stopped = workers.map((w) => reply(w, 'stop'));
+    for (const w of workers) w.postMessage('stop');
+    await Promise.all(stopped);
+    const rate = (r1 - r0) / (wallUs / 1e6);
+    return { rate, serverCpu, clientCpu: (c1.user + c1.system) / wallUs, serverUsPerMsg: (serverCpu * 1e6) / rate };
+  };
+  return { burst, close };
+}
+
+async function echoCase(clientKind, threads = 1) {
+  const client = `${clientKind === 'ours' ? 'our' : 'ws'} client${threads > 1 ? ` in ${threads} threads` : ''}`;
+  const name = `echo ${ECHO_CONNS} conns × ${ECHO_SIZE} B text, window ${ECHO_WINDOW}, ${client}`;
   if (!selected(name)) return;
   const drivers = [];
   try {
     // Both servers up at once; bursts alternate between them (ours, ws, ws,
     // ours, ours, ws, …) so that drifting background load hits both alike.
-    drivers.push(await echoDriver('ours', clientKind));
-    drivers.push(await echoDriver('ws', clientKind));
+    const driver = threads > 1 ? (impl) => threadedEchoDriver(impl, clientKind, threads) : (impl) => echoDriver(impl, clientKind);
+    drivers.push(await driver('ours'));
+    drivers.push(await driver('ws'));
     const res = [[], []];
     for (let r = 0; r < CFG.runs; r++) {
       const order = r % 2 === 0 ? [0, 1] : [1, 0];
@@ -510,7 +557,7 @@ async function echoCase(clientKind) {
     });
     addRow({
       group: 'echo',
-      name: `echo server CPU per message, ${clientKind === 'ours' ? 'our' : 'ws'} client`,
+      name: `echo server CPU per message, ${client}`,
       unit: 'µs/msg (lower is better)',
       ours: med(a, 'serverUsPerMsg'),
       ws: med(b, 'serverUsPerMsg'),
@@ -643,7 +690,9 @@ if (group('encode')) {
 if (group('echo')) {
   console.error('loopback echo (server in a child process)…');
   await echoCase('ours');
-  await echoCase('ws');
+  // One thread of ws clients saturates before either server does (the rate
+  // would be the client's): two threads, so the servers are what is compared.
+  await echoCase('ws', 2);
 }
 if (group('idle')) {
   console.error(`idle connections (server in a child process, ${CFG.idleConns} clients here, ${IDLE_CONCURRENCY} handshakes at a time)…`);
