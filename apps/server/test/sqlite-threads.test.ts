@@ -4,7 +4,9 @@
  * copied back into the database file by a thread of its own, never inside a
  * commit). Real files, real threads.
  */
-import { statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessageWriter } from '../src/chat/message-writer.js';
@@ -37,6 +39,14 @@ const batchOf = (authorId: number, from: number, count: number): NewMessage[] =>
     clientMsgId: `c${from + i}`,
     ts: 1_700_000_000_000 + from + i,
   }));
+
+/** Runs `body` as an ES module in a child process of its own, with `openSqliteStore` (compiled) in scope. */
+function runWithStore(dir: string, body: string, env: Record<string, string> = {}) {
+  const entry = path.join(dir, `script-${Date.now()}.mjs`);
+  const store = new URL('../dist/storage/sqlite/sqlite-store.js', import.meta.url).href;
+  writeFileSync(entry, `import { openSqliteStore } from ${JSON.stringify(store)};\n${body}\n`);
+  return spawnSync(process.execPath, [entry], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+}
 
 describe('the SQLite writer thread', () => {
   it('answers appends in call order with what the main connection then reads', async () => {
@@ -77,6 +87,67 @@ describe('the SQLite writer thread', () => {
     expect((await store.messagesAfter('lobby', 3000, 100)).map((m) => m.clientMsgId)).toEqual(
       results.slice(3000).map((r) => (r.status === 'stored' ? r.message.clientMsgId : '')),
     );
+  });
+
+  it('closes its connection on close() even when nothing else keeps the process alive', async () => {
+    // A process whose last work is `await store.close()` (a script, a shutdown)
+    // used to end while the threads, unreferenced, still had the database open.
+    const dir = await tempDir();
+    cleanups.push(() => dir.remove());
+    const file = path.join(dir.path, 'chat.db');
+    const child = runWithStore(
+      dir.path,
+      `const store = openSqliteStore(${JSON.stringify(file)}, { synchronous: 'FULL' });
+       const user = await store.createUser('writer', null, true);
+       await store.createRoom({ id: 'lobby', title: 'Lobby', topic: '', private: false, createdBy: null });
+       const stored = await store.appendMessages([{ roomId: 'lobby', authorId: user.id, text: 'bye', clientMsgId: 'c1', ts: 1 }]);
+       await store.close();
+       console.log(stored[0].status);`,
+    );
+    expect({ status: child.status, stdout: child.stdout.trim(), stderr: child.stderr }).toEqual({ status: 0, stdout: 'stored', stderr: '' });
+    // The last connection closed cleanly: SQLite copied the log back and removed it.
+    expect(existsSync(`${file}-wal`)).toBe(false);
+    const reopened = openSqliteStore(file);
+    cleanups.push(() => reopened.close());
+    expect((await reopened.messagesAfter('lobby', 0, 10)).map((m) => m.text)).toEqual(['bye']);
+  });
+
+  it('keeps the savepoints of a group commit in memory: no temporary file is made', async () => {
+    // SQLite reads SQLITE_TMPDIR once per process, so the store runs in a child
+    // process of its own, with a directory of ours to watch for temporary files
+    // (a savepoint's sub-journal spills to one past 64 KiB of changed pages).
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'sqlite-tmp-'));
+    const dir = await tempDir();
+    const seen: string[] = [];
+    const watcher = watch(tmp, (_event, name) => seen.push(String(name)));
+    cleanups.push(() => {
+      watcher.close();
+      rmSync(tmp, { recursive: true, force: true });
+      return dir.remove();
+    });
+    const child = runWithStore(
+      dir.path,
+      `const store = openSqliteStore(${JSON.stringify(path.join(dir.path, 'chat.db'))}, { synchronous: 'FULL' });
+       const user = await store.createUser('writer', null, true);
+       const rooms = Array.from({ length: 100 }, (_, r) => 'room-' + r);
+       for (const id of rooms) await store.createRoom({ id, title: id, topic: '', private: false, createdBy: null });
+       let n = 0;
+       const batch = (perRoom, authorId = user.id) =>
+         rooms.flatMap((roomId) => Array.from({ length: perRoom }, () => ({ roomId, authorId, text: 'x'.repeat(100), clientMsgId: 'c' + n++, ts: n })));
+       await store.appendMessages(batch(30));
+       // Requests queued behind a large one commit together, each in a savepoint
+       // that changes a page of every room's index; one is refused and rolled back.
+       const pending = [store.appendMessages(batch(20)), store.appendMessages(batch(1)), store.appendMessages(batch(1)), store.appendMessages(batch(1))];
+       const refused = await store.appendMessages(batch(1, 999999)).then(() => 'stored', (err) => err.message);
+       const stored = (await Promise.all(pending)).flat().length;
+       await store.close();
+       console.log(JSON.stringify({ stored, refused }));`,
+      { SQLITE_TMPDIR: tmp },
+    );
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual({ stored: 2300, refused: expect.stringMatching(/FOREIGN KEY/) });
+    await new Promise((resolve) => setTimeout(resolve, 100)); // let the watcher report
+    expect(seen).toEqual([]);
   });
 
   it('finishes a batch it was given before close, so a restart finds it', async () => {

@@ -86,6 +86,9 @@ export class WriterThread {
 
   /** Lets the thread finish what it was given, then closes its connection. */
   async close(): Promise<void> {
+    // Held (ref) until it has exited: an unreferenced thread would let a
+    // process with nothing else to do end before the connection is closed.
+    this.worker.ref();
     if (!this.failure) this.worker.postMessage('close');
     await this.exited;
   }
@@ -118,6 +121,7 @@ export class Checkpointer {
   }
 
   async close(): Promise<void> {
+    this.worker.ref(); // as WriterThread.close
     this.worker.postMessage('close');
     await this.exited;
   }
