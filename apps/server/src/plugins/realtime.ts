@@ -20,7 +20,6 @@ import type { ChatConnection } from '../chat/chat-service.js';
 import { OutgoingEvent, type ChatPeer } from '../chat/peer.js';
 import { Gauge } from '../metrics.js';
 import { tokenFrom } from './auth.js';
-import { TurnCorking, type Corkable } from './turn-corking.js';
 
 /**
  * The largest frame accepted. Well above MAX_MESSAGE_BYTES on purpose: an
@@ -46,6 +45,22 @@ function parseCookies(header: string | undefined): Record<string, string> {
   return out;
 }
 
+/**
+ * Peers written to in this turn, uncorked together by one microtask: a
+ * broadcast to a thousand peers schedules one callback, not a thousand, and
+ * no peer carries a closure of its own for it.
+ */
+const corked: WebSocketPeer[] = [];
+function uncorkAll(): void {
+  for (const peer of corked.splice(0)) {
+    try {
+      peer.uncork();
+    } catch {
+      // One broken socket must not leave the others corked.
+    }
+  }
+}
+
 /** Close code (application range) for connections whose session was signed out. */
 const SIGNED_OUT = 4001;
 
@@ -57,7 +72,7 @@ function destroyOnError(this: Duplex): void {
 }
 
 /** A chat client on a WebSocket: what the domain sends reaches the socket here. */
-class WebSocketPeer extends TurnCorking implements ChatPeer {
+class WebSocketPeer implements ChatPeer {
   /** The chat domain's side of this connection (set once connected). */
   chat: ChatConnection | undefined;
 
@@ -71,19 +86,21 @@ class WebSocketPeer extends TurnCorking implements ChatPeer {
     /** The session's token hash: signing out finds the connection by it. */
     readonly session: string,
     readonly opened: number,
-  ) {
-    super();
-  }
+  ) {}
 
-  protected corkable(): Corkable {
-    return this.connection;
-  }
+  /** Whether writes are held until the end of this turn (see `send`). */
+  private corked = false;
 
   send(event: OutgoingEvent): void {
     const c = this.connection;
     if (c.readyState !== ReadyState.Open) return;
-    // A burst to this peer leaves in one write; a lone message at once (turn-corking.ts).
-    this.beforeWrite();
+    // Everything sent to this peer in one turn — a group commit's broadcasts,
+    // replies to a pipelined burst — leaves in one write, not one per message.
+    if (!this.corked) {
+      this.corked = true;
+      c.cork();
+      if (corked.push(this) === 1) queueMicrotask(uncorkAll);
+    }
     // A reader that cannot keep up is cut off (it can resume with `since`):
     // its backlog must not grow the server's memory.
     if (c.bufferedAmount > this.maxBuffered) {
@@ -98,6 +115,11 @@ class WebSocketPeer extends TurnCorking implements ChatPeer {
     } else {
       c.send(event.json);
     }
+  }
+
+  uncork(): void {
+    this.corked = false;
+    this.connection.uncork();
   }
 
   close(code: number, reason: string): void {
