@@ -41,7 +41,7 @@ const asBuffer = (data: Uint8Array): Buffer =>
 
 /**
  * Encodes one frame as one or two buffers to write in order; they must not
- * be modified (short headers are shared, see `shortHeaders`). Unmasked
+ * be modified (headers are shared, see `shortHeaders` and `longHeader`). Unmasked
  * (server) frames are a header and the caller's payload, never copied;
  * masked (client) frames are one new buffer, since masking must not alter the
  * caller's data.
@@ -72,16 +72,31 @@ function shortHeader(first: number, length: number): Buffer {
   return header;
 }
 
+/**
+ * The last header made for a frame of 126 bytes or more, kept for the next
+ * one: a stream of equal-sized frames (file chunks, media, a benchmark's
+ * 64 KiB payloads) shares one header, as short frames do, instead of
+ * allocating one per frame. Never changed once made, like the short ones.
+ */
+let lastHeader: Buffer | undefined;
+let lastFirst = -1;
+let lastLength = -1;
+
+function longHeader(first: number, opcode: number, length: number, fin: boolean, rsv1: boolean): Buffer {
+  if (length === lastLength && first === lastFirst) return lastHeader!;
+  const header = Buffer.allocUnsafe(length < 0x10000 ? 4 : 10);
+  writeHeader(header, opcode, length, fin, rsv1, false);
+  lastHeader = header;
+  lastFirst = first;
+  lastLength = length;
+  return header;
+}
+
 /** A server frame: a header and the caller's payload, never copied (kept small so it inlines). */
 function encodeUnmasked(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean): Buffer[] {
   const length = payload.length;
-  let header: Buffer;
-  if (length < 126) {
-    header = shortHeader((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode, length);
-  } else {
-    header = Buffer.allocUnsafe(length < 0x10000 ? 4 : 10);
-    writeHeader(header, opcode, length, fin, rsv1, false);
-  }
+  const first = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
+  const header = length < 126 ? shortHeader(first, length) : longHeader(first, opcode, length, fin, rsv1);
   // The connection writes both under one cork.
   return length === 0 ? [header] : [header, payload instanceof Buffer ? payload : asBuffer(payload)];
 }

@@ -153,6 +153,29 @@ describe('encodeFrame', () => {
     }
   });
 
+  test('shares the header of consecutive unmasked frames of one size, and only of the same size and flags', () => {
+    const a = Buffer.alloc(70_000, 1);
+    const b = Buffer.alloc(70_000, 2);
+    const [h1] = encodeFrame(Opcode.Binary, a);
+    const [h2] = encodeFrame(Opcode.Binary, b);
+    expect(h2).toBe(h1); // one header object for both
+    expect(h1!.toString('hex')).toBe('827f0000000000011170');
+    // Another length, another opcode, FIN or RSV1: a header of its own, with its own bytes.
+    const [h3] = encodeFrame(Opcode.Binary, a.subarray(0, 300));
+    expect(h3).not.toBe(h1);
+    expect(h3!.toString('hex')).toBe('827e012c');
+    const [h4] = encodeFrame(Opcode.Text, Buffer.alloc(300, 0x61));
+    expect(h4).not.toBe(h3);
+    expect(h4!.toString('hex')).toBe('817e012c');
+    const [h5] = encodeFrame(Opcode.Text, Buffer.alloc(300, 0x61), false);
+    expect(h5!.toString('hex')).toBe('017e012c');
+    const [h6] = encodeFrame(Opcode.Text, Buffer.alloc(300, 0x61), true, true);
+    expect(h6!.toString('hex')).toBe('c17e012c');
+    // The shared headers were never written to afterwards.
+    expect(h1!.toString('hex')).toBe('827f0000000000011170');
+    expect(h3!.toString('hex')).toBe('827e012c');
+  });
+
   test('masks every payload length correctly, through each of its masking paths', () => {
     const lengths = [0, 1, 3, 4, 5, 63, 64, 65, 125, 126, 255, 256, 257, 511, 512, 513, 1000, 4097, 65535, 65536, 65537, 200_003];
     const bad: number[] = [];
