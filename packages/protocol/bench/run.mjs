@@ -429,31 +429,38 @@ async function echoDriver(serverImpl, clientKind) {
       else inFlight--;
     });
   }
-  /** Warms up, then measures one window; returns msgs/s and CPU shares. */
-  const burst = async () => {
+  const start = () => {
     running = true;
     for (const c of clients) for (let i = 0; i < ECHO_WINDOW; i++) c.send(msg);
     inFlight = clients.length * ECHO_WINDOW;
-    await sleep(CFG.echoWarmMs);
-    await t.ask('cpu-mark');
-    const r0 = received;
-    const t0 = process.hrtime.bigint();
-    const c0 = process.cpuUsage();
-    await sleep(CFG.echoWindowMs);
-    const r1 = received;
-    const wallUs = Number(process.hrtime.bigint() - t0) / 1e3;
-    const c1 = process.cpuUsage(c0);
-    const serverCpu = (await t.ask('cpu-since-mark')).cpu;
-    // Stop and let what is in flight come back, so the next burst starts clean.
+  };
+  // Stop and let what is in flight come back, so the next burst starts clean.
+  const stop = async () => {
     running = false;
     const deadline = Date.now() + 5000;
     while (inFlight > 0 && Date.now() < deadline) await sleep(10);
     if (inFlight > 0) throw new Error(`${inFlight} echoes from the ${serverImpl} server never came back`);
-    const rate = (r1 - r0) / (wallUs / 1e6);
-    // Server CPU time per echoed message: steadier than msgs/s on a shared machine.
-    return { rate, serverCpu, clientCpu: (c1.user + c1.system) / wallUs, serverUsPerMsg: (serverCpu * 1e6) / rate };
   };
-  return { burst, close };
+  return { burst: () => measureBurst(t, () => received, start, stop), close };
+}
+
+/** One burst of a driver's load: starts it, warms up, measures one window, stops it; msgs/s and CPU shares. */
+async function measureBurst(t, received, start, stop) {
+  start();
+  await sleep(CFG.echoWarmMs);
+  await t.ask('cpu-mark');
+  const r0 = received();
+  const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
+  await sleep(CFG.echoWindowMs);
+  const r1 = received();
+  const wallUs = Number(process.hrtime.bigint() - t0) / 1e3;
+  const c1 = process.cpuUsage(c0);
+  const serverCpu = (await t.ask('cpu-since-mark')).cpu;
+  await stop();
+  const rate = (r1 - r0) / (wallUs / 1e6);
+  // Server CPU time per echoed message: steadier than msgs/s on a shared machine.
+  return { rate, serverCpu, clientCpu: (c1.user + c1.system) / wallUs, serverUsPerMsg: (serverCpu * 1e6) / rate };
 }
 
 /**
@@ -503,24 +510,15 @@ async function threadedEchoDriver(serverImpl, clientKind, threads) {
     for (let i = 0; i < threads; i++) n += Atomics.load(counts, i);
     return n;
   };
-  const burst = async () => {
+  const start = () => {
     for (const w of workers) w.postMessage('start');
-    await sleep(CFG.echoWarmMs);
-    await t.ask('cpu-mark');
-    const r0 = received();
-    const t0 = process.hrtime.bigint();
-    const c0 = process.cpuUsage();
-    await sleep(CFG.echoWindowMs);
-    const r1 = received();
-    const wallUs = Number(process.hrtime.bigint() - t0) / 1e3;
-    const c1 = process.cpuUsage(c0);
-    const serverCpu = (await t.ask('cpu-since-mark')).cpu;
+  };
+  const stop = async () => {
     const stopped = workers.map((w) => reply(w, 'stop'));
     for (const w of workers) w.postMessage('stop');
     await Promise.all(stopped);
-    const rate = (r1 - r0) / (wallUs / 1e6);
-    return { rate, serverCpu, clientCpu: (c1.user + c1.system) / wallUs, serverUsPerMsg: (serverCpu * 1e6) / rate };
   };
+  const burst = () => measureBurst(t, received, start, stop);
   return { burst, close };
 }
 

@@ -33,12 +33,14 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   const threaded = options.writerThread !== false && file !== ':memory:';
   const db = openConnection(file, synchronous, { autoCheckpoint: !threaded });
   migrate(db);
-  // Set by the checkpointer when the log has grown long, cleared by the writer once it has finished the copy.
-  const logIsLong = new Int32Array(new SharedArrayBuffer(4));
-  const writer = threaded ? new WriterThread(file, synchronous, logIsLong) : undefined;
-  const checkpointer = threaded
-    ? new Checkpointer(file, synchronous, logIsLong, options.checkpoint?.intervalMs, options.checkpoint?.restartFrames)
-    : undefined;
+  let writer: WriterThread | undefined;
+  let checkpointer: Checkpointer | undefined;
+  if (threaded) {
+    // Set by the checkpointer when the log has grown long, cleared by the writer once it has finished the copy.
+    const logIsLong = new Int32Array(new SharedArrayBuffer(4));
+    writer = new WriterThread(file, synchronous, logIsLong);
+    checkpointer = new Checkpointer(file, synchronous, logIsLong, options.checkpoint?.intervalMs, options.checkpoint?.restartFrames);
+  }
 
   const users = createUsersRepository(db);
   const sessions = createSessionsRepository(db);
