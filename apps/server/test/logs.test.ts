@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InProcessBroker, type NodeEvent } from '../src/chat/events.js';
 import { ADMIN_TOKEN, build, type TestServer } from './helpers/build.js';
 import { openClient, openConnection } from './helpers/chat-client.js';
 import { LogCapture } from './helpers/log-capture.js';
@@ -66,6 +67,31 @@ describe('logs', () => {
     expect(log.lines.length).toBeGreaterThan(10);
     for (const secret of [...tokens, PASSWORD, ADMIN_TOKEN]) {
       expect(log.lines.filter((line) => line.includes(secret))).toEqual([]);
+    }
+  });
+
+  it('has an error line when the bus cannot tell the other nodes that a session ended; the sign-out still succeeds here', async () => {
+    // A bus that delivers to this node, then fails, as Redis does when it is
+    // unreachable (this node's handler runs before the publish, see RedisBroker).
+    class BrokenBus extends InProcessBroker {
+      override publishNode(event: NodeEvent): void {
+        super.publishNode(event);
+        throw new Error('the bus is down');
+      }
+    }
+    const ownLog = new LogCapture();
+    const node = await build({ LOG_LEVEL: 'info' }, { fastify: { logger: { level: 'info', stream: ownLog } }, broker: new BrokenBus() });
+    try {
+      const alice = await request(node, 'POST', '/api/auth/register', { body: { username: 'alice', password: PASSWORD } });
+      const client = await openClient(node, { token: alice.body.token, name: 'alice' });
+      expect((await request(node, 'POST', '/api/auth/logout', { token: alice.body.token })).status).toBe(204);
+      expect(await client.closed).toEqual({ code: 4001, reason: 'signed out' });
+      const line = await ownLog.waitFor((e) => e.msg === 'could not tell the other nodes that a session ended');
+      expect(line).toMatchObject({ level: 50, err: { message: 'the bus is down' } });
+      // The session is gone all the same.
+      await expect(openConnection(node, { token: alice.body.token })).rejects.toMatchObject({ status: 401 });
+    } finally {
+      await node.close();
     }
   });
 });

@@ -29,6 +29,15 @@ export type RoomEvent =
 export type RoomEventHandler = (event: RoomEvent) => void;
 
 /**
+ * What nodes tell each other that is not about a room: every node hears it,
+ * whatever rooms it serves. `session` is a session token's hash (never the
+ * token), as the database keeps it.
+ */
+export type NodeEvent = { kind: 'session_ended'; session: string };
+
+export type NodeEventHandler = (event: NodeEvent) => void;
+
+/**
  * Fan-out between server nodes. Implementations: `InProcessBroker` (one node,
  * the default); a Redis one for several nodes.
  */
@@ -40,6 +49,10 @@ export interface Broker {
   /** Stops receiving them (the last local member left). */
   unsubscribe(room: string): void | Promise<void>;
   publish(event: RoomEvent): void | Promise<void>;
+  /** Where node-wide events are delivered, this node's own included. */
+  setNodeHandler(handler: NodeEventHandler): void;
+  /** Tells every node (this one at once, the others over the bus). */
+  publishNode(event: NodeEvent): void | Promise<void>;
   /** Whether the bus answers (for /healthz); absent: always. */
   ping?(): boolean | Promise<boolean>;
   close(): void | Promise<void>;
@@ -48,8 +61,15 @@ export interface Broker {
 /** One node: an event is delivered to the local hub synchronously, in publish order. */
 export class InProcessBroker implements Broker {
   private handler: RoomEventHandler = () => {};
+  private nodeHandler: NodeEventHandler = () => {};
   setHandler(handler: RoomEventHandler): void {
     this.handler = handler;
+  }
+  setNodeHandler(handler: NodeEventHandler): void {
+    this.nodeHandler = handler;
+  }
+  publishNode(event: NodeEvent): void {
+    this.nodeHandler(event);
   }
   subscribe(): void {}
   unsubscribe(): void {}

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { Broker, RoomEvent, RoomEventHandler } from '../chat/events.js';
+import type { Broker, NodeEvent, NodeEventHandler, RoomEvent, RoomEventHandler } from '../chat/events.js';
 
 export interface RedisBrokerOptions {
   /** This process's name on the bus (node id + a per-start suffix): its own events are not handled twice. */
@@ -11,7 +11,8 @@ export interface RedisBrokerOptions {
 }
 
 /**
- * Fan-out between nodes over Redis pub/sub, one channel per room.
+ * Fan-out between nodes over Redis pub/sub, one channel per room, and one
+ * channel every node listens to for node-wide events (a session signed out).
  *
  * An event is handed to this node's subscribers at once, in publish order,
  * then published; a node skips its own events when they come back. Pub/sub
@@ -22,15 +23,20 @@ export interface RedisBrokerOptions {
  */
 export class RedisBroker implements Broker {
   private handler: RoomEventHandler = () => {};
+  private nodeHandler: NodeEventHandler = () => {};
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
   private readonly channelPrefix: string;
+  private readonly nodeChannel: string;
+  private readonly nodeChannelBytes: Buffer;
   /** `<instance>\n`: the start of every payload this node sends, compared before any parsing. */
   private readonly origin: Buffer;
 
   constructor(url: string, options: RedisBrokerOptions) {
     const prefix = options.prefix ?? 'chat:';
     this.channelPrefix = `${prefix}room:`;
+    this.nodeChannel = `${prefix}nodes`;
+    this.nodeChannelBytes = Buffer.from(this.nodeChannel);
     this.origin = Buffer.from(`${options.instanceId}\n`);
     const onError = options.onError ?? (() => {});
     // A command fails after a couple of reconnect attempts instead of waiting
@@ -39,12 +45,17 @@ export class RedisBroker implements Broker {
     this.subscriber = new Redis(url, { maxRetriesPerRequest: 2, lazyConnect: true });
     this.publisher.on('error', onError);
     this.subscriber.on('error', onError);
-    this.subscriber.on('messageBuffer', (_channel: Buffer, payload: Buffer) => this.receive(payload));
+    this.subscriber.on('messageBuffer', (channel: Buffer, payload: Buffer) => {
+      if (channel.equals(this.nodeChannelBytes)) this.receiveNode(payload);
+      else this.receive(payload);
+    });
   }
 
-  /** Connects both clients; rejects when Redis cannot be reached (start-up fails with the reason). */
+  /** Connects both clients and listens for node-wide events; rejects when Redis cannot be reached (start-up fails with the reason). */
   async connect(): Promise<void> {
     await Promise.all([this.publisher.connect(), this.subscriber.connect()]);
+    // Resubscribed by the client after a reconnect, as the rooms are.
+    await this.subscriber.subscribe(this.nodeChannel);
   }
 
   setHandler(handler: RoomEventHandler): void {
@@ -67,6 +78,15 @@ export class RedisBroker implements Broker {
     await this.publisher.publish(this.channelPrefix + event.room, payload);
   }
 
+  setNodeHandler(handler: NodeEventHandler): void {
+    this.nodeHandler = handler;
+  }
+
+  async publishNode(event: NodeEvent): Promise<void> {
+    this.nodeHandler(event);
+    await this.publisher.publish(this.nodeChannel, Buffer.concat([this.origin, Buffer.from(JSON.stringify(event))]));
+  }
+
   async ping(): Promise<boolean> {
     return (await this.publisher.ping()) === 'PONG';
   }
@@ -77,17 +97,29 @@ export class RedisBroker implements Broker {
   }
 
   private receive(payload: Buffer): void {
-    const origin = this.origin;
-    if (payload.length > origin.length && payload.subarray(0, origin.length).equals(origin)) return;
-    const newline = payload.indexOf(10);
-    if (newline < 0) return;
-    let event: RoomEvent;
-    try {
-      event = JSON.parse(payload.toString('utf8', newline + 1)) as RoomEvent;
-    } catch {
-      return; // Not ours (another program on the channel): ignored.
-    }
-    if (typeof event !== 'object' || event === null || typeof event.room !== 'string') return;
+    const event = this.parse(payload) as RoomEvent | undefined;
+    if (!event || typeof event.room !== 'string') return;
     this.handler(event);
+  }
+
+  private receiveNode(payload: Buffer): void {
+    const event = this.parse(payload) as NodeEvent | undefined;
+    if (!event || event.kind !== 'session_ended' || typeof event.session !== 'string') return;
+    this.nodeHandler(event);
+  }
+
+  /** Another node's event (this node's own are skipped: they were handled when published), or undefined. */
+  private parse(payload: Buffer): { kind?: unknown } | undefined {
+    const origin = this.origin;
+    if (payload.length > origin.length && payload.subarray(0, origin.length).equals(origin)) return undefined;
+    const newline = payload.indexOf(10);
+    if (newline < 0) return undefined;
+    let event: unknown;
+    try {
+      event = JSON.parse(payload.toString('utf8', newline + 1));
+    } catch {
+      return undefined; // Not ours (another program on the channel): ignored.
+    }
+    return typeof event === 'object' && event !== null ? (event as { kind?: unknown }) : undefined;
   }
 }

@@ -253,13 +253,17 @@ export const realtimePlugin = fp(
       log.info({ conn: peer.connectionId, user: user.username, code, reason, ms: Date.now() - peer.opened }, 'ws close');
     }
 
-    // Signing out ends the session's WebSockets on this node with 4001, so no
-    // connection outlives the session it was opened with.
-    app.decorate('closeSessionSockets', (token: string): number => {
-      const open = bySession.get(hashToken(token));
-      if (!open) return 0;
-      for (const conn of open) conn.close(SIGNED_OUT, 'signed out');
-      return open.size;
+    // Signing out ends the session's WebSockets with 4001 on every node (the
+    // broker tells them all, this one at once), so no connection outlives the
+    // session it was opened with, wherever it landed.
+    app.broker.setNodeHandler((event) => {
+      if (event.kind !== 'session_ended') return;
+      const open = bySession.get(event.session);
+      if (!open) return;
+      for (const conn of [...open]) conn.close(SIGNED_OUT, 'signed out');
+    });
+    app.decorate('closeSessionSockets', async (token: string): Promise<void> => {
+      await app.broker.publishNode({ kind: 'session_ended', session: hashToken(token) });
     });
 
     app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -293,7 +297,7 @@ export const realtimePlugin = fp(
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Closes (4001) this node's WebSockets opened with `token`'s session; returns how many. */
-    closeSessionSockets(token: string): number;
+    /** Closes (4001) the WebSockets opened with `token`'s session, on every node; rejects if the bus could not carry it. */
+    closeSessionSockets(token: string): Promise<void>;
   }
 }

@@ -73,7 +73,14 @@ export async function authRoutes(fastify: FastifyInstance) {
     { schema: { tags: ['auth'], response: { 204: z.null(), 401: ErrorBody } }, onRequest: requireUser },
     async (request, reply) => {
       await app.auth.logout(request.sessionToken!);
-      app.closeSessionSockets(request.sessionToken!);
+      try {
+        await app.closeSessionSockets(request.sessionToken!);
+      } catch (err) {
+        // The session is gone from the database (no node accepts it again) and
+        // this node's sockets are closed; only other nodes' stay open until their
+        // clients reconnect and are refused.
+        request.log.error({ err }, 'could not tell the other nodes that a session ended');
+      }
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.status(204).send(null);
     },

@@ -213,6 +213,26 @@ describe.skipIf(!enabled)('three nodes on PostgreSQL and Redis (needs DATABASE_U
     expect(seqsOf(socket)).toEqual([1, 2, 3]);
   }, 60_000);
 
+  it('signing out on one node closes (4001) that session\'s sockets on every node, and no node lets it back in', async () => {
+    const { nodes } = await startCluster(2);
+    const [n1, n2] = nodes as [ServerProcess, ServerProcess];
+    await createRoom(n1.url, ROOM);
+    const alice = await guest(n1.url, 'alice');
+    const bob = await guest(n2.url, 'bob');
+    const aliceOn1 = await open(n1, alice);
+    const aliceOn2 = await open(n2, alice);
+    const bobOn2 = await open(n2, bob);
+    await aliceOn2.join(ROOM);
+
+    expect((await http(n1.url, 'POST', '/api/auth/logout', { token: alice.token })).status).toBe(204);
+    // The node that handled it, and the other one, over Redis.
+    expect(await within('alice on node 1 to close', aliceOn1.closed, 5000)).toEqual({ code: 4001, reason: 'signed out' });
+    expect(await within('alice on node 2 to close', aliceOn2.closed, 5000)).toEqual({ code: 4001, reason: 'signed out' });
+    // Another user on the same node is untouched, and the session is refused everywhere.
+    expect((await bobOn2.call({ type: 'join', room: ROOM })).type).toBe('joined');
+    for (const node of nodes) await expect(ChatSocket.open(node.wsUrl, alice)).rejects.toMatchObject({ status: 401 });
+  }, 60_000);
+
   it('a node killed with SIGKILL: its clients resume on another node with `since`, nothing lost or doubled, and its idle users go offline', async () => {
     const { nodes } = await startCluster(3);
     const [n1, n2, n3] = nodes as [ServerProcess, ServerProcess, ServerProcess];

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RoomEvent } from '../../src/chat/events.js';
+import type { NodeEvent, RoomEvent } from '../../src/chat/events.js';
 import { RedisBroker } from '../../src/cluster/redis-broker.js';
 import { RedisPresence } from '../../src/cluster/redis-presence.js';
 import { createCleanup, sleep, until } from '../delivery/support.js';
@@ -120,6 +120,39 @@ describe.skipIf(!REDIS_URL)('RedisBroker (needs REDIS_URL)', () => {
     await a.broker.publish(message('r', 1));
     await until('the real event', () => b.events.length >= 1, 5000);
     expect(b.events).toEqual([message('r', 1)]);
+  });
+
+  it('carries node-wide events to every node, whatever rooms it serves; the publisher hears its own once, at once; junk is ignored', async () => {
+    const p = prefix();
+    const a = await broker('a#1', p);
+    const b = await broker('b#1', p);
+    const c = await broker('c#1', p);
+    const heard = { a: [] as NodeEvent[], b: [] as NodeEvent[], c: [] as NodeEvent[] };
+    a.broker.setNodeHandler((e) => heard.a.push(e));
+    b.broker.setNodeHandler((e) => heard.b.push(e));
+    c.broker.setNodeHandler((e) => heard.c.push(e));
+    // b is in a room, c in none: both hear node events all the same.
+    await b.broker.subscribe('lobby');
+    const raw = new Redis(REDIS_URL!);
+    cleanup.add(() => raw.quit());
+    await raw.publish(`${p}nodes`, 'x#1\n{not json');
+    await raw.publish(`${p}nodes`, 'x#1\n{"kind":"reboot"}');
+    await raw.publish(`${p}nodes`, 'x#1\n{"kind":"session_ended","session":42}');
+    const ended: NodeEvent = { kind: 'session_ended', session: 'ab'.repeat(32) };
+    void a.broker.publishNode(ended);
+    expect(heard.a).toEqual([ended]);
+    await until('nodes b and c to hear it', () => heard.b.length >= 1 && heard.c.length >= 1, 5000);
+    // A second event, from c: once every node has it, the bus has delivered
+    // everything before it — a's own first event included, which a skipped.
+    const second: NodeEvent = { kind: 'session_ended', session: 'cd'.repeat(32) };
+    await c.broker.publishNode(second);
+    await until('every node to hear the second', () => [heard.a, heard.b, heard.c].every((h) => h.length >= 2), 5000);
+    await a.broker.publish(message('lobby', 1));
+    await until('the room event', () => b.events.length >= 1, 5000);
+    expect(heard).toEqual({ a: [ended, second], b: [ended, second], c: [ended, second] });
+    // Node events are not room events.
+    expect(b.events).toEqual([message('lobby', 1)]);
+    expect(c.events).toEqual([]);
   });
 
   it('answers ping, and a broker pointed at a closed port fails to connect with a reason', async () => {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyServerOptions } from 'fastify';
 import { buildApp } from '../../src/app.js';
+import type { Broker } from '../../src/chat/events.js';
 import { loadConfig } from '../../src/config.js';
 import { openPostgresStore } from '../../src/storage/postgres/postgres-store.js';
 import type { ChatStore } from '../../src/storage/store.js';
@@ -36,6 +37,8 @@ export interface BuildOptions {
   databasePath?: string;
   /** Passed to buildApp as `options.fastify`. */
   fastify?: FastifyServerOptions;
+  /** Passed to buildApp as `options.broker` (instead of the in-process one). */
+  broker?: Broker;
 }
 
 /** Schemas standing in for handed-in database paths (CHAT_TEST_STORE=postgres), by path. */
@@ -116,7 +119,11 @@ export async function build(env: Record<string, string | undefined> = {}, option
   let store: ChatStore | undefined;
   try {
     store = await openTestStore(schema);
-    app = await buildApp(config, { ...(store ? { store } : {}), ...(options.fastify ? { fastify: options.fastify } : {}) });
+    app = await buildApp(config, {
+      ...(store ? { store } : {}),
+      ...(options.fastify ? { fastify: options.fastify } : {}),
+      ...(options.broker ? { broker: options.broker } : {}),
+    });
     await app.listen({ port: 0, host: '127.0.0.1' });
   } catch (err) {
     await store?.close();
