@@ -82,10 +82,10 @@ let lastHeader: Buffer | undefined;
 let lastFirst = -1;
 let lastLength = -1;
 
-function longHeader(first: number, opcode: number, length: number, fin: boolean, rsv1: boolean): Buffer {
+function longHeader(first: number, length: number): Buffer {
   if (length === lastLength && first === lastFirst) return lastHeader!;
   const header = Buffer.allocUnsafe(length < 0x10000 ? 4 : 10);
-  writeHeader(header, opcode, length, fin, rsv1, false);
+  writeHeader(header, first & 0x0f, length, (first & 0x80) !== 0, (first & 0x40) !== 0, false);
   lastHeader = header;
   lastFirst = first;
   lastLength = length;
@@ -96,7 +96,7 @@ function longHeader(first: number, opcode: number, length: number, fin: boolean,
 function encodeUnmasked(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean): Buffer[] {
   const length = payload.length;
   const first = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
-  const header = length < 126 ? shortHeader(first, length) : longHeader(first, opcode, length, fin, rsv1);
+  const header = length < 126 ? shortHeader(first, length) : longHeader(first, length);
   // The connection writes both under one cork.
   return length === 0 ? [header] : [header, payload instanceof Buffer ? payload : asBuffer(payload)];
 }

@@ -260,7 +260,7 @@ export const realtimePlugin = fp(
       if (event.kind !== 'session_ended') return;
       const open = bySession.get(event.session);
       if (!open) return;
-      for (const conn of [...open]) conn.close(SIGNED_OUT, 'signed out');
+      for (const conn of open) conn.close(SIGNED_OUT, 'signed out');
     });
     app.decorate('closeSessionSockets', async (token: string): Promise<void> => {
       await app.broker.publishNode({ kind: 'session_ended', session: hashToken(token) });
