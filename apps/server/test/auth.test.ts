@@ -153,6 +153,27 @@ describe('GET /api/me', () => {
   });
 });
 
+describe('GET /api/session', () => {
+  it('answers who is signed in, by cookie or Bearer token', async () => {
+    const alice = await signUp(server, 'alice');
+    for (const credentials of [{ token: alice.token }, { cookie: `session=${alice.token}` }]) {
+      const res = await request(server, 'GET', '/api/session', credentials);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ user: { id: alice.user.id, username: 'alice', guest: false } });
+    }
+  });
+
+  it('answers 200 with user null when nobody is signed in, or the session is unknown or ended', async () => {
+    const alice = await signUp(server, 'alice');
+    await request(server, 'POST', '/api/auth/logout', { token: alice.token });
+    for (const credentials of [{}, { token: 'not-a-real-token' }, { cookie: `session=${alice.token}` }]) {
+      const res = await request(server, 'GET', '/api/session', credentials);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ user: null });
+    }
+  });
+});
+
 describe('POST /api/auth/logout', () => {
   it('revokes the session: the same token then gets 401', async () => {
     const alice = await signUp(server, 'alice');

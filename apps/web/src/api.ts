@@ -28,7 +28,8 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 
 /** The REST calls the client makes; the WebSocket carries everything else. */
 export const api = {
-  me: () => request<{ user: User }>('GET', '/api/me').then((r) => r.user),
+  /** Who is signed in, or null: asked on load, so that being signed out is no error in the console. */
+  session: () => request<{ user: User | null }>('GET', '/api/session').then((r) => r.user),
   register: (username: string, password: string) => request<AuthResponse>('POST', '/api/auth/register', { username, password }),
   login: (username: string, password: string) => request<AuthResponse>('POST', '/api/auth/login', { username, password }),
   guest: (username: string) => request<AuthResponse>('POST', '/api/auth/guest', { username }),

@@ -1,3 +1,4 @@
+import './zod-csp.js';
 import type { ServerMessage, User } from '@chat/schema';
 import { ApiError, api } from './api.js';
 import { ChatSocket } from './chat-socket.js';
@@ -47,7 +48,7 @@ function signedIn(user: User): void {
       state.status = status;
       render();
       // Repeated failures may mean the session ended: find out, and ask to sign in again.
-      if (status === 'offline') void api.me().catch((err) => err instanceof ApiError && err.status === 401 && signedOut());
+      if (status === 'offline') void api.session().then((user) => user === null && signedOut(), () => {});
     },
     onOpen(send) {
       // Rejoin every room with `since`: the server replays exactly what was missed.
@@ -160,9 +161,12 @@ setInterval(() => {
   if (room && room.typing.size > 0) render();
 }, 1000);
 
-api.me().then(signedIn, () => {
-  state.status = 'offline';
-  render();
-});
+api.session().then(
+  (user) => (user ? signedIn(user) : signedOut()),
+  () => {
+    state.status = 'offline';
+    render();
+  },
+);
 // For end-to-end tests: drop the connection the way a network failure would.
 (window as unknown as { chatDebug: object }).chatDebug = { drop: () => socket?.drop() };

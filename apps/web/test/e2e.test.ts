@@ -101,6 +101,34 @@ describe.skipIf(!haveChromium)('the web client in Chromium', () => {
     await page.getByRole('textbox', { name: 'Message' }).press('Enter');
   };
 
+  test('the first screen, signed out, loads with nothing in the console: no error, no CSP complaint, no failed request', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const complaints: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') complaints.push(`console ${message.type()}: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => complaints.push(`page error: ${error.message}`));
+    page.on('response', (response) => {
+      if (response.status() >= 400) complaints.push(`${response.status()} from ${response.url()}`);
+    });
+    // A violation is a console message too, but only where the policy is enforced: count the events as well.
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (event) => console.error(`CSP: ${event.violatedDirective} blocked ${event.blockedURI}`));
+    });
+    try {
+      await page.goto(server.url);
+      await page.getByRole('button', { name: 'Continue as guest' }).waitFor();
+      // The session probe has answered (the form is drawn after it), and any late report has had a moment.
+      await page.waitForLoadState('networkidle');
+      expect(complaints).toEqual([]);
+      const csp = (await page.request.get(server.url)).headers()['content-security-policy'];
+      expect(csp).toContain("script-src 'self'");
+    } finally {
+      await context.close();
+    }
+  });
+
   test('two people sign in, join a room and talk both ways, with presence and typing', async () => {
     await alice.goto(server.url);
     await alice.getByLabel('Username').fill('alice');

@@ -27,7 +27,7 @@ export const webPlugin = fp(
         // The client needs nothing from elsewhere: a strict policy limits what injected markup could do.
         res.setHeader(
           'Content-Security-Policy',
-          "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; base-uri 'none'; frame-ancestors 'none'",
+          "default-src 'self'; script-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; font-src 'self'; manifest-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'",
         );
       },
     });

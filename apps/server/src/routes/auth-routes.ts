@@ -5,9 +5,9 @@ import { z } from 'zod';
 import type { Session } from '../auth/auth-service.js';
 import { ChatError } from '../chat/chat-error.js';
 import { KeyedRateLimiter } from '../chat/rate-limiter.js';
-import { SESSION_COOKIE, requireUser } from '../plugins/auth.js';
+import { SESSION_COOKIE, requireUser, tokenFrom } from '../plugins/auth.js';
 
-/** POST /api/auth/{register,login,guest,logout}, GET /api/me. */
+/** POST /api/auth/{register,login,guest,logout}, GET /api/me and GET /api/session. */
 export async function authRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const perMinute = app.config.rateLoginsPerMinute;
@@ -90,5 +90,13 @@ export async function authRoutes(fastify: FastifyInstance) {
     '/api/me',
     { schema: { tags: ['auth'], response: { 200: z.object({ user: User }), 401: ErrorBody } }, onRequest: requireUser },
     async (request) => ({ user: request.user! }),
+  );
+
+  // The same question without the 401: a page that has just loaded asks whether anyone is signed
+  // in, and "nobody" is an answer, not an error (a 401 would be logged in every browser console).
+  app.get(
+    '/api/session',
+    { schema: { tags: ['auth'], response: { 200: z.object({ user: User.nullable() }) } } },
+    async (request) => ({ user: (await app.auth.authenticate(tokenFrom(request.headers, request.cookies))) ?? null }),
   );
 }
