@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { maskBackend } from '@chat/protocol';
+import { maskBackend, maskFallbackReason } from '@chat/protocol';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { redactUrl } from './redact-url.js';
@@ -51,8 +51,8 @@ async function main(): Promise<void> {
       store: config.databaseUrl ? 'postgresql' : 'sqlite',
       database: config.databaseUrl ? redactUrl(config.databaseUrl) : path.resolve(config.databasePath),
       admin: config.adminToken ? 'enabled' : 'disabled (set ADMIN_TOKEN)',
-      // 'native' unless the masking addon could not be built (then large frames cost more CPU).
-      masking: maskBackend,
+      // 'native' unless the masking addon could not be built (then large frames cost more CPU, and the line says why).
+      masking: maskFallbackReason === undefined ? maskBackend : `${maskBackend} (${maskFallbackReason})`,
     },
     `chat server ${version} listening on ${address}`,
   );

@@ -17,7 +17,7 @@ export {
 export { CloseCode, Opcode, ReadyState, DEFAULT_MAX_PAYLOAD } from './constants.js';
 export { HandshakeError, ProtocolError, ProtocolErrorCode } from './errors.js';
 export { encodeFrameBuffer } from './frame-encoder.js';
-export { maskBackend, type MaskBackend } from './mask.js';
+export { maskBackend, maskFallbackReason, type MaskBackend } from './mask.js';
 export { computeAccept, negotiateServerHandshake, type ServerHandshakeOptions } from './handshake.js';
 export { isValidCloseCode } from './close-frame.js';
 export type { PerMessageDeflateOptions } from './permessage-deflate.js';

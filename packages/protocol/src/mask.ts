@@ -1,4 +1,5 @@
 import { randomFillSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { MASK_WASM_BASE64 } from './mask-wasm.js';
 
@@ -52,13 +53,22 @@ function loadWasm(): MaskModule | undefined {
 /** native/mask.c: `target[targetOffset + i] = source[i] ^ byte (i & 3) of key`, least significant byte first. */
 type NativeMask = (source: Uint8Array, target: Uint8Array, targetOffset: number, key: number, copyFirst?: boolean) => void;
 
-function loadNative(): NativeMask | undefined {
+const ADDON = '../native/build/Release/chat_mask.node';
+
+/** The addon, or why it does not load (scripts/build-native.mjs leaves its reason in native/build-failed.txt). */
+function loadNative(): NativeMask | string {
+  // src/ and dist/ are both one level below the package, so one path serves tests and builds.
+  const require = createRequire(import.meta.url);
   try {
-    // src/ and dist/ are both one level below the package, so one path serves tests and builds.
-    const addon = createRequire(import.meta.url)('../native/build/Release/chat_mask.node') as { mask: NativeMask };
-    return addon.mask;
-  } catch {
-    return undefined;
+    return (require(ADDON) as { mask: NativeMask }).mask;
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'MODULE_NOT_FOUND') return `the addon does not load: ${(error as Error).message}`;
+    try {
+      const reason = readFileSync(new URL('../native/build-failed.txt', import.meta.url), 'utf8').split('\n')[0];
+      return `the addon did not build: ${reason}`;
+    } catch {
+      return 'the addon is not built (`pnpm build` builds it where python3, make and a C compiler are found)';
+    }
   }
 }
 
@@ -66,7 +76,9 @@ const wanted = process.env.CHAT_MASK;
 if (wanted !== undefined && wanted !== 'native' && wanted !== 'wasm' && wanted !== 'js') {
   throw new Error(`CHAT_MASK must be native, wasm or js, not ${JSON.stringify(wanted)}`);
 }
-const native = (wanted === undefined || wanted === 'native') && process.env.CHAT_NATIVE !== '0' ? loadNative() : undefined;
+const nativeOrReason =
+  wanted !== undefined && wanted !== 'native' ? `CHAT_MASK=${wanted}` : process.env.CHAT_NATIVE === '0' ? 'CHAT_NATIVE=0' : loadNative();
+const native = typeof nativeOrReason === 'function' ? nativeOrReason : undefined;
 const wasm = native === undefined && wanted !== 'js' ? loadWasm() : undefined;
 if (wanted !== undefined && (wanted === 'native' ? native : wanted === 'wasm' ? wasm : true) === undefined) {
   throw new Error(`CHAT_MASK=${wanted}, but that backend does not load here`);
@@ -74,6 +86,8 @@ if (wanted !== undefined && (wanted === 'native' ? native : wanted === 'wasm' ? 
 
 /** Which implementation masks large buffers in this process. */
 export const maskBackend: MaskBackend = native ? 'native' : wasm ? 'wasm' : 'js';
+/** Why the addon is not the backend (undefined when it is): for start-up lines, so that a slower fallback is never silent. */
+export const maskFallbackReason: string | undefined = typeof nativeOrReason === 'string' ? nativeOrReason : undefined;
 
 /** The key as a little-endian word, rotated so that its first byte applies to index 0 after `offset`. */
 function maskWord(mask: Uint8Array, offset: number): number {
