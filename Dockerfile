@@ -8,7 +8,9 @@ FROM node:22-bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 RUN npm install -g pnpm@12
 WORKDIR /src
-COPY package.json pnpm-lock.yaml pnpm-workspace.yaml tsconfig.base.json ./
+# .pnpmfile.cjs points native builds at the image's own Node headers; scripts/ holds the install check.
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .pnpmfile.cjs tsconfig.base.json ./
+COPY scripts ./scripts
 COPY packages ./packages
 COPY apps ./apps
 RUN pnpm install --frozen-lockfile
