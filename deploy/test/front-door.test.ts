@@ -116,7 +116,9 @@ describe('the README, verbatim, on a fresh machine', () => {
 
   it('its first command, without a compiler, fails at the build; with one, the same command installs, builds and serves the chat', async () => {
     mkdirSync(home, { recursive: true });
-    writeFileSync(path.join(home, '.npmrc'), `prefix=${prefix}\n`);
+    // The machine's trust store, as its system-wide npmrc gives it (a new prefix would lose it).
+    const cafile = spawnSync('npm', ['config', 'get', 'cafile'], { encoding: 'utf8' }).stdout.trim();
+    writeFileSync(path.join(home, '.npmrc'), `prefix=${prefix}\n${cafile && cafile !== 'null' ? `cafile=${cafile}\n` : ''}`);
     copyTree();
     const failed = run(startCommand, userEnv(noCompiler));
     expect(failed.status, failed.output).not.toBe(0);

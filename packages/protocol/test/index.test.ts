@@ -21,6 +21,7 @@ describe('the public API', () => {
         'isValidCloseCode',
         'limitHandshakeTime',
         'maskBackend',
+        'maskFallbackReason',
         'negotiateServerHandshake',
         'rejectUpgrade',
       ].sort(),
