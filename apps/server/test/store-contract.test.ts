@@ -1,11 +1,12 @@
 import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../src/storage/postgres/postgres-store.js';
 import { openSqliteStore } from '../src/storage/sqlite/sqlite-store.js';
 import { ConflictError, type AppendResult, type ChatStore, type NewMessage } from '../src/storage/store.js';
 import { tempDir } from './helpers/build.js';
-import { databaseUrl, dropSchema, freshSchemaName, postgresUnavailable } from './helpers/postgres.js';
+import { adminQuery, databaseUrl, dropSchema, freshSchemaName, postgresUnavailable } from './helpers/postgres.js';
 
 /**
  * The ChatStore contract, run against each implementation directly: the same
@@ -15,8 +16,16 @@ import { databaseUrl, dropSchema, freshSchemaName, postgresUnavailable } from '.
  */
 interface Database {
   open(): Promise<ChatStore>;
+  /**
+   * From now on the database itself fails every `operation` on `table` (a
+   * trigger raising an error), to see what a store leaves when a statement
+   * fails halfway through one of its operations.
+   */
+  refuse(operation: 'INSERT' | 'DELETE', table: 'room_members'): Promise<void>;
   destroy(): Promise<void>;
 }
+
+const REFUSED = 'refused by the test';
 
 const postgresSkip = await postgresUnavailable();
 
@@ -27,7 +36,19 @@ const backends: Array<{ name: 'SQLite' | 'PostgreSQL'; skip: string | undefined;
     async create() {
       const dir = await tempDir();
       const file = path.join(dir.path, 'chat.db');
-      return { open: async () => openSqliteStore(file), destroy: () => dir.remove() };
+      return {
+        open: async () => openSqliteStore(file),
+        async refuse(operation, table) {
+          // A connection of its own: the stores' connections see the new schema at their next statement.
+          const db = new BetterSqlite3(file);
+          try {
+            db.exec(`CREATE TRIGGER refuse_${operation}_${table} BEFORE ${operation} ON ${table} BEGIN SELECT RAISE(ABORT, '${REFUSED}'); END`);
+          } finally {
+            db.close();
+          }
+        },
+        destroy: () => dir.remove(),
+      };
     },
   },
   {
@@ -35,7 +56,15 @@ const backends: Array<{ name: 'SQLite' | 'PostgreSQL'; skip: string | undefined;
     skip: postgresSkip,
     async create() {
       const schema = freshSchemaName();
-      return { open: () => openPostgresStore(databaseUrl!, { schema, poolSize: 4 }), destroy: () => dropSchema(schema) };
+      return {
+        open: () => openPostgresStore(databaseUrl!, { schema, poolSize: 4 }),
+        refuse: (operation, table) =>
+          adminQuery(`
+            CREATE FUNCTION ${schema}.refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '${REFUSED}'; END $$;
+            CREATE TRIGGER refuse_${operation}_${table} BEFORE ${operation} ON ${schema}.${table} FOR EACH ROW EXECUTE FUNCTION ${schema}.refuse();
+          `),
+        destroy: () => dropSchema(schema),
+      };
     },
   },
 ];
@@ -162,6 +191,82 @@ for (const backend of backends) {
         expect(await store.removeBan('general', bob.id)).toBe(true);
         expect(await store.removeBan('general', bob.id)).toBe(false);
         expect(await store.isBanned('general', bob.id)).toBe(false);
+      });
+
+      it('bans a member in one step: banned, no longer a member, and answers whether they were one', async () => {
+        await aliceInGeneral();
+        const bob = await store.createUser('bob', null, true);
+        const carol = await store.createUser('carol', null, true);
+        await store.addMember('general', bob.id);
+        expect(await store.banMember('general', bob.id)).toBe(true);
+        expect(await store.isBanned('general', bob.id)).toBe(true);
+        expect(await store.isMember('general', bob.id)).toBe(false);
+        expect((await store.listMembers('general')).map((m) => m.username)).toEqual(['alice']);
+        // Again: no error, and no longer a member.
+        expect(await store.banMember('general', bob.id)).toBe(false);
+        expect(await store.isBanned('general', bob.id)).toBe(true);
+        // Someone who never joined is banned all the same.
+        expect(await store.banMember('general', carol.id)).toBe(false);
+        expect(await store.isBanned('general', carol.id)).toBe(true);
+        expect((await store.listMembers('general')).map((m) => m.username)).toEqual(['alice']);
+      });
+
+      it('admits a banned user in one step: the ban lifted, a member, and a member again keeps their cursor', async () => {
+        const alice = await aliceInGeneral();
+        const bob = await store.createUser('bob', null, true);
+        await store.addMember('general', bob.id);
+        await store.banMember('general', bob.id);
+        await store.admitMember('general', bob.id);
+        expect(await store.isBanned('general', bob.id)).toBe(false);
+        expect(await store.isMember('general', bob.id)).toBe(true);
+        await store.appendMessages([message('general', alice.id, 'a1'), message('general', alice.id, 'a2')]);
+        await store.setReadCursor('general', bob.id, 2);
+        await store.admitMember('general', bob.id);
+        expect(await store.listMembers('general')).toEqual([
+          { userId: alice.id, username: 'alice', readSeq: 0 },
+          { userId: bob.id, username: 'bob', readSeq: 2 },
+        ]);
+        // Not banned before: admitted all the same.
+        const carol = await store.createUser('carol', null, true);
+        await store.admitMember('general', carol.id);
+        expect(await store.isMember('general', carol.id)).toBe(true);
+      });
+
+      it('bans and admits no one in a room that is gone, without a foreign-key error', async () => {
+        const alice = await aliceInGeneral();
+        const bob = await store.createUser('bob', null, true);
+        expect(await store.banMember('nowhere', bob.id)).toBe(false);
+        await store.admitMember('nowhere', alice.id);
+        // Deleted meanwhile, with a member in it.
+        await store.deleteRoom('general');
+        expect(await store.banMember('general', alice.id)).toBe(false);
+        await store.admitMember('general', bob.id);
+        // Nothing was left behind for a room of the same id to inherit.
+        for (const id of ['nowhere', 'general']) {
+          await store.createRoom({ id, title: id, topic: '', private: false, createdBy: null });
+          expect(await store.listMembers(id)).toEqual([]);
+          for (const user of [alice, bob]) expect(await store.isBanned(id, user.id)).toBe(false);
+        }
+      });
+
+      it('bans all or nothing: a membership that cannot be removed leaves no ban', async () => {
+        await aliceInGeneral();
+        const bob = await store.createUser('bob', null, true);
+        await store.addMember('general', bob.id);
+        await database.refuse('DELETE', 'room_members');
+        await expect(Promise.resolve().then(() => store.banMember('general', bob.id))).rejects.toThrow(REFUSED);
+        expect(await store.isBanned('general', bob.id)).toBe(false);
+        expect(await store.isMember('general', bob.id)).toBe(true);
+      });
+
+      it('admits all or nothing: a membership that cannot be added leaves the ban', async () => {
+        await aliceInGeneral();
+        const bob = await store.createUser('bob', null, true);
+        await store.banMember('general', bob.id);
+        await database.refuse('INSERT', 'room_members');
+        await expect(Promise.resolve().then(() => store.admitMember('general', bob.id))).rejects.toThrow(REFUSED);
+        expect(await store.isBanned('general', bob.id)).toBe(true);
+        expect(await store.isMember('general', bob.id)).toBe(false);
       });
 
       it('lists for a user: public rooms and their own, without bans, with unread counts', async () => {
@@ -575,6 +680,30 @@ describe.skipIf(postgresSkip !== undefined)(`the PostgreSQL store under races${p
     await until('the batch waits for the other node', () => blocks(other));
     await other.client.query('COMMIT');
     expect(stored((await appending)[0])).toMatchObject({ seq: 2, clientMsgId: 'mine' });
+  });
+
+  it('bans no one, and fails no foreign key, in a room another node is deleting', async () => {
+    await store.addMember('general', alice.id);
+    await other.client.query('BEGIN');
+    await other.client.query("DELETE FROM rooms WHERE id = 'general'");
+    const banning = Promise.resolve(store.banMember('general', alice.id));
+    await until('the ban waits for the other node', () => blocks(other));
+    await other.client.query('COMMIT');
+    expect(await banning).toBe(false);
+    await store.createRoom({ id: 'general', title: 'Again', topic: '', private: false, createdBy: null });
+    expect(await store.isBanned('general', alice.id)).toBe(false);
+  });
+
+  it('admits no one, and fails no foreign key, in a room another node is deleting', async () => {
+    await store.banMember('general', alice.id);
+    await other.client.query('BEGIN');
+    await other.client.query("DELETE FROM rooms WHERE id = 'general'");
+    const admitting = Promise.resolve(store.admitMember('general', alice.id));
+    await until('the admission waits for the other node', () => blocks(other));
+    await other.client.query('COMMIT');
+    await admitting;
+    await store.createRoom({ id: 'general', title: 'Again', topic: '', private: false, createdBy: null });
+    expect(await store.isMember('general', alice.id)).toBe(false);
   });
 
   it('refuses a schema name it would have to quote, and says which URL it cannot reach, without its password', async () => {

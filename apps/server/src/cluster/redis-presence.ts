@@ -188,6 +188,7 @@ export class RedisPresence implements PresenceRegistry {
     } catch (err) {
       this.onError(err as Error);
     }
+    // Closing for good: a connection already gone (the usual reason quit fails) is the state we want.
     await this.redis.quit().catch(() => {});
   }
 

@@ -98,6 +98,26 @@ export interface ChatStore {
   addBan(roomId: string, userId: number): Awaitable<void>;
   removeBan(roomId: string, userId: number): Awaitable<boolean>;
   isBanned(roomId: string, userId: number): Awaitable<boolean>;
+  /**
+   * Bans the user from the room and ends their membership, in one
+   * transaction: no one ever sees them banned yet still a member, nor a
+   * failure leave one half done. Banning someone already banned is no error.
+   * Returns whether they were a member.
+   *
+   * A room that does not exist (deleted meanwhile) bans no one: false, and
+   * nothing written. Its memberships and bans went with it (ON DELETE
+   * CASCADE), and a ban naming it would break its foreign key. A room deleted
+   * after this call takes the ban with it the same way. The user must exist
+   * (users are never deleted): an unknown id fails as a foreign-key error.
+   */
+  banMember(roomId: string, userId: number): Awaitable<boolean>;
+  /**
+   * Lifts any ban of the user from the room and makes them a member, in one
+   * transaction. Admitting a member keeps their membership as it is (read
+   * cursor included). A room that does not exist admits no one and writes
+   * nothing, as in `banMember`.
+   */
+  admitMember(roomId: string, userId: number): Awaitable<void>;
 
   /** Stores a batch in one transaction; each message gets the next `seq` of its room. */
   appendMessages(batch: NewMessage[]): Awaitable<AppendResult[]>;

@@ -71,6 +71,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     await migrate(pool);
     await sessions.purgeExpired(Date.now());
   } catch (err) {
+    // The error that matters is the one thrown below; a pool that will not end cleanly adds nothing.
     await pool.end().catch(() => {});
     throw new Error(`PostgreSQL at ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });
   }
@@ -96,6 +97,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     addBan: rooms.addBan,
     removeBan: rooms.removeBan,
     isBanned: rooms.isBanned,
+    banMember: rooms.banMember,
+    admitMember: rooms.admitMember,
     appendMessages: messages.append,
     getMessage: messages.get,
     messagesAfter: messages.after,

@@ -51,6 +51,34 @@ const insertBan = statement(
 );
 const deleteBan = statement('bans_delete', 'DELETE FROM room_bans WHERE room_id = $1 AND user_id = $2');
 const banExists = statement('bans_exists', 'SELECT 1 FROM room_bans WHERE room_id = $1 AND user_id = $2');
+// A ban and an admission are each one statement, not BEGIN … COMMIT on a
+// checked-out client: a statement is a transaction of its own (a failure in
+// any part undoes every part), it takes one round trip where a transaction
+// takes five, and it holds no pooled connection across round trips.
+//
+// The room's row is locked first, FOR KEY SHARE: the lock the foreign keys
+// take anyway, so it waits for no message commit (see messages-repository.ts).
+// A delete of the room then either committed before (no row: nothing is
+// written, where the insert would have failed its foreign key) or waits for
+// this statement's commit and takes the ban or the membership with it.
+// Without the lock, a delete committing after this statement's snapshot but
+// before its foreign-key check would still fail it.
+const banMember = statement<{ was_member: boolean }>(
+  'members_ban',
+  `WITH room AS (SELECT id FROM rooms WHERE id = $1 FOR KEY SHARE),
+        banned AS (
+          INSERT INTO room_bans (room_id, user_id, created_at) SELECT id, $2::bigint, $3::bigint FROM room
+          ON CONFLICT DO NOTHING),
+        removed AS (DELETE FROM room_members WHERE room_id IN (SELECT id FROM room) AND user_id = $2::bigint RETURNING 1)
+   SELECT EXISTS (SELECT 1 FROM removed) AS was_member`,
+);
+const admitMember = statement(
+  'members_admit',
+  `WITH room AS (SELECT id FROM rooms WHERE id = $1 FOR KEY SHARE),
+        lifted AS (DELETE FROM room_bans WHERE room_id IN (SELECT id FROM room) AND user_id = $2::bigint)
+   INSERT INTO room_members (room_id, user_id, joined_at) SELECT id, $2::bigint, $3::bigint FROM room
+   ON CONFLICT DO NOTHING`,
+);
 
 export function createRoomsRepository(pool: Pool) {
   const get = async (id: string): Promise<RoomRecord | undefined> => {
@@ -114,6 +142,12 @@ export function createRoomsRepository(pool: Pool) {
     },
     async isBanned(roomId: string, userId: number): Promise<boolean> {
       return (await banExists(pool, [roomId, userId])).rows.length > 0;
+    },
+    async banMember(roomId: string, userId: number): Promise<boolean> {
+      return (await banMember(pool, [roomId, userId, Date.now()])).rows[0]!.was_member;
+    },
+    async admitMember(roomId: string, userId: number): Promise<void> {
+      await admitMember(pool, [roomId, userId, Date.now()]);
     },
   };
 }

@@ -45,6 +45,24 @@ export function createRoomsRepository(db: Database) {
   const isBanned = db.prepare<[string, number], { one: number }>(
     'SELECT 1 AS one FROM room_bans WHERE room_id = ? AND user_id = ?',
   );
+  const exists = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM rooms WHERE id = ?');
+
+  // The room is looked up first because a gone room would fail the foreign
+  // key of the ban or the membership. Only one connection writes (the writer
+  // thread's, or the store's own without one), so no delete can come between
+  // the look-up and the writes. db.transaction: without a writer thread no
+  // other transaction holds the two statements; on it, this nests as a
+  // savepoint, so a failed second statement still undoes the first.
+  const banMember = db.transaction((roomId: string, userId: number): boolean => {
+    if (exists.get(roomId) === undefined) return false;
+    addBan.run(roomId, userId, Date.now());
+    return removeMember.run(roomId, userId).changes > 0;
+  });
+  const admitMember = db.transaction((roomId: string, userId: number): void => {
+    if (exists.get(roomId) === undefined) return;
+    removeBan.run(roomId, userId);
+    addMember.run(roomId, userId, Date.now());
+  });
 
   const update = (id: string, patch: RoomPatch): RoomRecord | undefined => {
     const sets: string[] = [];
@@ -101,6 +119,12 @@ export function createRoomsRepository(db: Database) {
     },
     isBanned(roomId: string, userId: number): boolean {
       return isBanned.get(roomId, userId) !== undefined;
+    },
+    banMember(roomId: string, userId: number): boolean {
+      return banMember(roomId, userId);
+    },
+    admitMember(roomId: string, userId: number): void {
+      admitMember(roomId, userId);
     },
   };
 }

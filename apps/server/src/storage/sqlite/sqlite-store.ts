@@ -78,6 +78,9 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     addBan: write ? write('rooms', 'addBan') : rooms.addBan,
     removeBan: write ? write('rooms', 'removeBan') : rooms.removeBan,
     isBanned: rooms.isBanned,
+    // One request each: the writer thread runs a request in a savepoint of its own, so both halves commit or neither.
+    banMember: write ? write('rooms', 'banMember') : rooms.banMember,
+    admitMember: write ? write('rooms', 'admitMember') : rooms.admitMember,
     appendMessages: writer ? (batch) => writer.append(batch, messages.authorName) : messages.append,
     // The writer thread takes requests one after another from its queue.
     appendsInOrder: writer !== undefined,
