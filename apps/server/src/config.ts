@@ -36,11 +36,11 @@ const Env = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'REDIS_URL must be a redis:// or rediss:// URL')
     .optional(),
-  /** This node's name in logs, /healthz and presence; default hostname-pid. */
   /** Prefix of every Redis key and channel, so deployments can share one Redis. */
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:._-]{1,64}$/, 'REDIS_PREFIX: 1-64 of A-Z a-z 0-9 : . _ -').default('chat:'),
   /** How long a dead node's presence entries outlive it (Redis only). */
   PRESENCE_TTL_MS: int(300, 10 * 60_000).default(15_000),
+  /** This node's name in logs, /healthz and presence; default hostname-pid. */
   NODE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'NODE_ID: 1-64 letters, digits, dot, dash, underscore').optional(),
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

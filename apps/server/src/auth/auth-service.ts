@@ -1,4 +1,4 @@
-import { ChatError } from '../chat/chat-error.js';
+import { DomainError } from '../domain-error.js';
 import { ConflictError, type ChatStore, type UserRecord } from '../storage/store.js';
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './passwords.js';
 import { createToken, hashToken } from './tokens.js';
@@ -27,14 +27,14 @@ export function createAuthService(store: ChatStore, options: { sessionTtlMs: num
     try {
       return await store.createUser(username, passwordHash, guest);
     } catch (err) {
-      if (err instanceof ConflictError) throw new ChatError('conflict', 'this username is taken');
+      if (err instanceof ConflictError) throw new DomainError('conflict', 'this username is taken');
       throw err;
     }
   };
 
   return {
     async register(username: string, password: string): Promise<Session> {
-      if (await store.findUserByName(username)) throw new ChatError('conflict', 'this username is taken');
+      if (await store.findUserByName(username)) throw new DomainError('conflict', 'this username is taken');
       return open(await create(username, await hashPassword(password), false));
     },
 
@@ -42,12 +42,12 @@ export function createAuthService(store: ChatStore, options: { sessionTtlMs: num
       const user = await store.findUserByName(username);
       // Verify against a dummy hash for unknown users, so timing does not tell which names exist.
       const ok = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_HASH_PROMISE));
-      if (!user || user.passwordHash === null || !ok) throw new ChatError('unauthorized', 'wrong username or password');
+      if (!user || user.passwordHash === null || !ok) throw new DomainError('unauthorized', 'wrong username or password');
       return open(user);
     },
 
     async guest(username: string): Promise<Session> {
-      if (!options.allowGuests) throw new ChatError('forbidden', 'guest access is disabled');
+      if (!options.allowGuests) throw new DomainError('forbidden', 'guest access is disabled');
       return open(await create(username, null, true));
     },
 

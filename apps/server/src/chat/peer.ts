@@ -13,12 +13,22 @@ export class OutgoingEvent {
   }
 }
 
+/**
+ * Why the domain ends a connection. The domain names the reason; the
+ * transport decides what that is on its wire (a WebSocket close code).
+ */
+export type EndReason =
+  /** It kept sending what was refused (rate limits, a full inbox): sustained abuse. */
+  | 'abusive'
+  /** A room's messages could not be delivered in order (a gap fill failed); the client may resume with `since`. */
+  | 'delivery_failed';
+
 /** A connected client, as the chat domain sees it (the transport implements this). */
 export interface ChatPeer {
   /** Unique across nodes and restarts for the life of the connection. */
   readonly connectionId: string;
   readonly user: { readonly id: number; readonly username: string };
   send(event: OutgoingEvent): void;
-  /** Ends the connection with a WebSocket close code. */
-  close(code: number, reason: string): void;
+  /** Ends the connection. */
+  end(reason: EndReason): void;
 }

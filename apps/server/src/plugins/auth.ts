@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { createAuthService } from '../auth/auth-service.js';
 import { safeEqual } from '../auth/tokens.js';
-import { ChatError } from '../chat/chat-error.js';
+import { DomainError } from '../domain-error.js';
 
 export const SESSION_COOKIE = 'session';
 
@@ -29,7 +29,7 @@ export const authPlugin = fp(
 export async function requireUser(request: FastifyRequest): Promise<void> {
   const token = tokenFrom(request.headers, request.cookies);
   const user = await request.server.auth.authenticate(token);
-  if (!user) throw new ChatError('unauthorized', 'sign in first (session cookie or Bearer token)');
+  if (!user) throw new DomainError('unauthorized', 'sign in first (session cookie or Bearer token)');
   request.user = user;
   request.sessionToken = token;
 }
@@ -37,8 +37,8 @@ export async function requireUser(request: FastifyRequest): Promise<void> {
 /** Route hook (onRequest) for /api/admin: the ADMIN_TOKEN as a Bearer token; 503 while none is configured. */
 export async function requireAdmin(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
   const expected = request.server.config.adminToken;
-  if (!expected) throw new ChatError('admin_disabled', 'the admin API is disabled: set ADMIN_TOKEN');
+  if (!expected) throw new DomainError('admin_disabled', 'the admin API is disabled: set ADMIN_TOKEN');
   const auth = request.headers.authorization;
   const given = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : '';
-  if (!safeEqual(given, expected)) throw new ChatError('unauthorized', 'the admin token is missing or wrong');
+  if (!safeEqual(given, expected)) throw new DomainError('unauthorized', 'the admin token is missing or wrong');
 }

@@ -41,9 +41,7 @@ export const chatPlugin = fp(
     }
     broker ??= new InProcessBroker();
     presence ??= new InProcessPresence();
-    app.decorate(
-      'chat',
-      new ChatService(app.store, broker, {
+    const chat = new ChatService(app.store, broker, {
         maxMessageBytes: c.maxMessageBytes,
         maxReplayMessages: c.maxReplayMessages,
         maxRoomsPerConnection: c.maxRoomsPerConnection,
@@ -60,8 +58,9 @@ export const chatPlugin = fp(
           error: (code) => app.metrics.errors.inc({ code }),
           background: (what, err) => app.log.warn({ err: err instanceof Error ? err.message : String(err) }, `${what} failed`),
         },
-      }),
-    );
+    });
+    app.decorate('chat', chat);
+    app.decorate('rooms', chat.rooms);
     app.decorate('broker', broker);
     app.decorate('presence', presence);
   },

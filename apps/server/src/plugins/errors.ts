@@ -2,7 +2,7 @@ import type { ErrorCode } from '@chat/schema';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { ChatError } from '../chat/chat-error.js';
+import { DomainError } from '../domain-error.js';
 import { HTTP_STATUS } from '../http-errors.js';
 
 const body = (code: ErrorCode, message: string) => ({ error: { code, message } });
@@ -11,7 +11,7 @@ const body = (code: ErrorCode, message: string) => ({ error: { code, message } }
 export const errorsPlugin = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler((error: FastifyError, request, reply) => {
-      if (error instanceof ChatError) {
+      if (error instanceof DomainError) {
         return reply.status(HTTP_STATUS[error.code]).send(body(error.code, error.message));
       }
       if (hasZodFastifySchemaValidationErrors(error)) {

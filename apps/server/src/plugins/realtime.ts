@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuthUser } from '../auth/auth-service.js';
 import { hashToken } from '../auth/tokens.js';
 import type { ChatConnection } from '../chat/chat-service.js';
-import { OutgoingEvent, type ChatPeer } from '../chat/peer.js';
+import { OutgoingEvent, type ChatPeer, type EndReason } from '../chat/peer.js';
 import { Gauge } from '../metrics.js';
 import { tokenFrom } from './auth.js';
 
@@ -28,22 +28,6 @@ import { tokenFrom } from './auth.js';
  * with 1009. JSON escaping can make a text up to 6× longer (\uXXXX).
  */
 const frameLimit = (maxMessageBytes: number) => Math.max(1024 * 1024, maxMessageBytes * 6 + 4096);
-
-function parseCookies(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!header) return out;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    const name = part.slice(0, eq).trim();
-    try {
-      out[name] = decodeURIComponent(part.slice(eq + 1).trim());
-    } catch {
-      // A malformed cookie is ignored, like a missing one.
-    }
-  }
-  return out;
-}
 
 /**
  * Peers written to in this turn, uncorked together by one microtask: a
@@ -64,6 +48,12 @@ function uncorkAll(): void {
 /** Close code (application range) for connections whose session was signed out. */
 const SIGNED_OUT = 4001;
 
+/** The close code and reason for each way the chat domain ends a connection (documented in docs/protocol.md). */
+const CLOSE_FOR: Record<EndReason, [code: number, reason: string]> = {
+  abusive: [CloseCode.PolicyViolation, 'rate limit exceeded'],
+  delivery_failed: [CloseCode.InternalError, 'delivery failed'],
+};
+
 /** Errors on an accepted connection are reported by its close event. */
 const ignore = () => {};
 /** A socket error before or during the handshake ends the socket (one function for all sockets, not a closure each). */
@@ -71,22 +61,36 @@ function destroyOnError(this: Duplex): void {
   this.destroy();
 }
 
+/** What every peer of this server shares (one object, not fields on each). */
+interface PeerSettings {
+  /** Bytes queued for a client past which it is cut off as too slow. */
+  maxBuffered: number;
+  /** Whether a broadcast's frame may be shared (not with permessage-deflate, whose frames are per connection). */
+  shareFrames: boolean;
+  /** Counts a message sent (metrics). */
+  sent: () => void;
+}
+
 /** A chat client on a WebSocket: what the domain sends reaches the socket here. */
 class WebSocketPeer implements ChatPeer {
   /** The chat domain's side of this connection (set once connected). */
   chat: ChatConnection | undefined;
 
-  constructor(
-    readonly connectionId: string,
-    readonly user: AuthUser,
-    private readonly connection: WebSocketConnection,
-    private readonly maxBuffered: number,
-    private readonly shareFrames: boolean,
-    private readonly sent: () => void,
-    /** The session's token hash: signing out finds the connection by it. */
-    readonly session: string,
-    readonly opened: number,
-  ) {}
+  readonly connectionId: string;
+  readonly user: AuthUser;
+  /** The session's token hash: signing out finds the connection by it. */
+  readonly session: string;
+  readonly opened = Date.now();
+  private readonly connection: WebSocketConnection;
+  private readonly settings: PeerSettings;
+
+  constructor(init: { connectionId: string; user: AuthUser; session: string; connection: WebSocketConnection; settings: PeerSettings }) {
+    this.connectionId = init.connectionId;
+    this.user = init.user;
+    this.session = init.session;
+    this.connection = init.connection;
+    this.settings = init.settings;
+  }
 
   /** Whether writes are held until the end of this turn (see `send`). */
   private corked = false;
@@ -103,12 +107,12 @@ class WebSocketPeer implements ChatPeer {
     }
     // A reader that cannot keep up is cut off (it can resume with `since`):
     // its backlog must not grow the server's memory.
-    if (c.bufferedAmount > this.maxBuffered) {
+    if (c.bufferedAmount > this.settings.maxBuffered) {
       c.close(CloseCode.TryAgainLater, 'too slow: the send buffer is full');
       return;
     }
-    this.sent();
-    if (this.shareFrames) {
+    this.settings.sent();
+    if (this.settings.shareFrames) {
       // One frame for every recipient of a broadcast.
       const frame = (event.wire ??= encodeFrameBuffer(Opcode.Text, Buffer.from(event.json))) as Buffer;
       c.sendFrame(frame);
@@ -122,8 +126,9 @@ class WebSocketPeer implements ChatPeer {
     this.connection.uncork();
   }
 
-  close(code: number, reason: string): void {
-    this.connection.close(code, reason);
+  end(reason: EndReason): void {
+    const [code, text] = CLOSE_FOR[reason];
+    this.connection.close(code, text);
   }
 }
 
@@ -153,7 +158,11 @@ export const realtimePlugin = fp(
     };
 
     const metrics = app.metrics;
-    const countSent = () => metrics.messagesOut.inc();
+    const peerSettings: PeerSettings = {
+      maxBuffered: c.wsMaxBufferedBytes,
+      shareFrames: !c.wsCompression,
+      sent: () => metrics.messagesOut.inc(),
+    };
     metrics.registry.add(new Gauge('chat_ws_connections', 'Open WebSocket connections', () => peers.size));
     metrics.registry.add(
       new Gauge('chat_ws_send_buffer_bytes', 'Bytes queued for clients, all connections', () => {
@@ -177,7 +186,8 @@ export const realtimePlugin = fp(
         return refuse(socket, 403, 'this Origin is not allowed', request);
       }
       if (peers.size >= c.maxConnections) return refuse(socket, 503, 'the server is at its connection limit', request);
-      const token = tokenFrom(request.headers, parseCookies(request.headers.cookie));
+      // @fastify/cookie's parser (the one HTTP routes use): malformed cookies are ignored, like missing ones.
+      const token = tokenFrom(request.headers, request.headers.cookie ? app.parseCookie(request.headers.cookie) : {});
       let user: AuthUser | undefined;
       try {
         user = await app.auth.authenticate(token);
@@ -206,16 +216,7 @@ export const realtimePlugin = fp(
       let sessionConnections = bySession.get(session);
       if (!sessionConnections) bySession.set(session, (sessionConnections = new Set()));
       sessionConnections.add(connection);
-      const peer = new WebSocketPeer(
-        `${nodeId}-${++nextId}`,
-        user,
-        connection,
-        c.wsMaxBufferedBytes,
-        !c.wsCompression,
-        countSent,
-        session,
-        Date.now(),
-      );
+      const peer = new WebSocketPeer({ connectionId: `${nodeId}-${++nextId}`, user, session, connection, settings: peerSettings });
       peers.set(connection, peer);
       peer.chat = app.chat.connect(peer);
       log.info({ conn: peer.connectionId, user: user.username, ip }, 'ws open');

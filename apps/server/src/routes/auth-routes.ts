@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Session } from '../auth/auth-service.js';
-import { ChatError } from '../chat/chat-error.js';
+import { DomainError } from '../domain-error.js';
 import { KeyedRateLimiter } from '../chat/rate-limiter.js';
 import { SESSION_COOKIE, requireUser, tokenFrom } from '../plugins/auth.js';
 
@@ -17,7 +17,7 @@ export async function authRoutes(fastify: FastifyInstance) {
   const limit = (request: FastifyRequest, username: string) => {
     // Both: one IP trying many names, and many IPs trying one name.
     if (!byIp.take(request.ip) || !byName.take(username.toLowerCase())) {
-      throw new ChatError('rate_limited', 'too many attempts; wait a minute');
+      throw new DomainError('rate_limited', 'too many attempts; wait a minute');
     }
   };
 

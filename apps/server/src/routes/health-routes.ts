@@ -23,7 +23,7 @@ export async function healthRoutes(fastify: FastifyInstance) {
     async (_request, reply) => {
       let ok = false;
       try {
-        ok = (await app.store.ping()) && (app.broker.ping ? await app.broker.ping() : true);
+        ok = await app.chat.ready();
       } catch {
         ok = false;
       }

@@ -2,10 +2,7 @@ import { CreateRoomRequest, ErrorBody, HistoryQuery, HistoryResponse, Room, Room
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ChatError } from '../chat/chat-error.js';
-import { toChatMessage } from '../chat/wire.js';
 import { requireUser } from '../plugins/auth.js';
-import { ConflictError } from '../storage/store.js';
 
 /** Rooms for signed-in users: list (with unread counts), create, read history. */
 export async function roomRoutes(fastify: FastifyInstance) {
@@ -17,21 +14,7 @@ export async function roomRoutes(fastify: FastifyInstance) {
   app.get(
     '/api/rooms',
     { schema: { tags: ['rooms'], response: { 200: z.object({ rooms: z.array(RoomSummary) }), ...errors } } },
-    async (request) => {
-      const rooms = await app.store.listRoomsForUser(request.user!.id);
-      return {
-        rooms: rooms.map((r) => ({
-          id: r.id,
-          title: r.title,
-          topic: r.topic,
-          private: r.private,
-          archived: r.archived,
-          lastSeq: r.lastSeq,
-          joined: r.joined,
-          unread: r.unread,
-        })),
-      };
-    },
+    async (request) => ({ rooms: await app.rooms.roomsFor(request.user!.id) }),
   );
 
   app.post(
@@ -39,15 +22,9 @@ export async function roomRoutes(fastify: FastifyInstance) {
     { schema: { tags: ['rooms'], body: CreateRoomRequest, response: { 201: z.object({ room: Room }), ...errors } } },
     async (request, reply) => {
       const user = request.user!;
-      try {
-        const room = await app.store.createRoom({ ...request.body, topic: '', private: false, createdBy: user.id });
-        await app.store.addMember(room.id, user.id);
-        request.log.info({ user: user.username, room: room.id }, 'room created');
-        return reply.status(201).send({ room });
-      } catch (err) {
-        if (err instanceof ConflictError) throw new ChatError('conflict', `a room ${request.body.id} exists`);
-        throw err;
-      }
+      const room = await app.rooms.create({ userId: user.id }, request.body);
+      request.log.info({ user: user.username, room: room.id }, 'room created');
+      return reply.status(201).send({ room });
     },
   );
 
@@ -61,15 +38,8 @@ export async function roomRoutes(fastify: FastifyInstance) {
         response: { 200: HistoryResponse, ...errors },
       },
     },
-    async (request) => {
-      const { id } = request.params;
-      const user = request.user!;
-      const room = await app.store.getRoom(id);
-      if (!room) throw new ChatError('not_found', `no room ${id}`);
-      if (await app.store.isBanned(id, user.id)) throw new ChatError('forbidden', 'you are banned from this room');
-      if (room.private && !(await app.store.isMember(id, user.id))) throw new ChatError('forbidden', 'this room is private');
-      const messages = await app.store.messagesBefore(id, request.query.before, request.query.limit);
-      return { messages: messages.map(toChatMessage) };
-    },
+    async (request) => ({
+      messages: await app.rooms.history({ userId: request.user!.id }, request.params.id, request.query.before, request.query.limit),
+    }),
   );
 }

@@ -1,0 +1,71 @@
+import type { ErrorCode, ServerMessage } from '@chat/schema';
+import { OutgoingEvent, type ChatPeer } from './peer.js';
+import { TokenBucket } from './rate-limiter.js';
+import type { RoomCursor } from './room-delivery.js';
+
+/** A client message's `ref`, echoed on every answer to it. */
+export type Ref = string | number | undefined;
+
+/** The rooms of a connection that has joined none: one empty map for all of them. */
+const NO_ROOMS: ReadonlyMap<string, RoomCursor> = new Map();
+
+export interface PeerLimits {
+  /** Sends (and edits, deletes) per second of one connection. */
+  messagesPerSecond: number;
+  joinsPerMinute: number;
+}
+
+/** A connection's state in the domain: its rooms, its rate limits, its inbox. */
+export class PeerState {
+  /** Made on the first join: an idle connection carries no map of its own. */
+  private roomMap: Map<string, RoomCursor> | undefined;
+  // The buckets are made on first use: a full bucket then is what one made at
+  // connect time would hold by then, and an idle connection carries neither.
+  private sendBucket: TokenBucket | undefined;
+  private joinBucket: TokenBucket | undefined;
+  /** Messages waiting behind the one being handled; created on the first wait (most connections never need it). */
+  inbox: string[] | undefined;
+  processing = false;
+  strikes = 0;
+  closed = false;
+
+  constructor(
+    readonly peer: ChatPeer,
+    private readonly limits: PeerLimits,
+    private readonly onError?: (code: ErrorCode) => void,
+  ) {}
+
+  /** The rooms this connection has joined, by id. */
+  get rooms(): ReadonlyMap<string, RoomCursor> {
+    return this.roomMap ?? NO_ROOMS;
+  }
+  addRoom(roomId: string, cursor: RoomCursor): void {
+    (this.roomMap ??= new Map()).set(roomId, cursor);
+  }
+  /** Whether it had joined the room. */
+  removeRoom(roomId: string): boolean {
+    return this.roomMap?.delete(roomId) ?? false;
+  }
+
+  /** Messages per second of this connection. */
+  sends(now: number): TokenBucket {
+    const rate = this.limits.messagesPerSecond;
+    return (this.sendBucket ??= new TokenBucket(rate, rate * 2, now));
+  }
+  /** Joins per minute of this connection. */
+  joins(now: number): TokenBucket {
+    const perMinute = this.limits.joinsPerMinute;
+    return (this.joinBucket ??= new TokenBucket(perMinute / 60, Math.max(1, Math.min(perMinute, 20)), now));
+  }
+
+  reply(event: ServerMessage): void {
+    if (!this.closed) this.peer.send(OutgoingEvent.of(event));
+  }
+  error(code: ErrorCode, message: string, ref?: Ref, room?: string): void {
+    this.onError?.(code);
+    const event: ServerMessage = { type: 'error', code, message };
+    if (room !== undefined) event.room = room;
+    if (ref !== undefined) event.ref = ref;
+    this.reply(event);
+  }
+}
