@@ -3,7 +3,7 @@ import { Histogram } from './lib/histogram.js';
 import { CpuMeter } from './lib/proc.js';
 import type { LoadGenerator } from './load/generator.js';
 import type { Command, JoinResult, OpenResult, Phase, PhaseStats, StopResult } from './load/messages.js';
-import { Results } from './results.js';
+import type { Results } from './results.js';
 import { ADMIN_TOKEN, SERVER_NAMES, startServer, tempDatabase, type ServerHandle, type ServerName } from './servers.js';
 
 /** Sizes and durations; `--quick` shrinks them for a smoke test. */

@@ -55,7 +55,7 @@ describe('fmt', () => {
     expect(fmt(0)).toBe('0');
     expect(fmt(12_345)).toBe('12.3 k');
     expect(fmt(2_500_000)).toBe('2.50 M');
-    expect(fmt(3.14159)).toBe('3.14');
+    expect(fmt(Math.PI)).toBe('3.14');
     expect(fmt(undefined)).toBe('n/a');
   });
 });

@@ -67,7 +67,9 @@ export class Histogram implements Metric {
   }
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket{le="${b}"} ${this.counts[i]}`));
+    this.buckets.forEach((b, i) => {
+      lines.push(`${this.name}_bucket{le="${b}"} ${this.counts[i]}`);
+    });
     lines.push(`${this.name}_bucket{le="+Inf"} ${this.count}`, `${this.name}_sum ${this.sum}`, `${this.name}_count ${this.count}`);
     return lines.join('\n');
   }

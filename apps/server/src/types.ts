@@ -19,5 +19,3 @@ declare module 'fastify' {
     sessionToken: string | undefined;
   }
 }
-
-export {};

@@ -10,7 +10,7 @@ import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { ADMIN_TOKEN, build, tempDir, type TestServer } from './helpers/build.js';
 import { openClient } from './helpers/chat-client.js';
-import { admin, createRoom, request, signUp } from './helpers/http.js';
+import { createRoom, request, signUp } from './helpers/http.js';
 import { testStore } from './helpers/postgres.js';
 
 const run = promisify(execFile);
@@ -21,7 +21,7 @@ const serverRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
  */
 const cliEnv = (env: Record<string, string>) => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env });
 
-let servers: TestServer[] = [];
+const servers: TestServer[] = [];
 afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });

@@ -481,7 +481,9 @@ for (const backend of backends) {
               // Within a batch, a room's new messages get increasing seqs in batch order.
               const seqsIn = (room: string) => results.flatMap((r) => (r.status === 'stored' && r.message.roomId === room ? [r.message.seq] : []));
               for (const room of ['busy', 'other']) expect(seqsIn(room)).toEqual([...seqsIn(room)].sort((a, b) => a - b));
-              batch.forEach((m, i) => all.push({ sent: m, result: results[i]! }));
+              batch.forEach((m, i) => {
+                all.push({ sent: m, result: results[i]! });
+              });
             }
             return all;
           }),

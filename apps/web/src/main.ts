@@ -143,7 +143,7 @@ const actions: ViewActions = {
   },
   loadOlder() {
     const room = state.current ? state.rooms.get(state.current) : undefined;
-    if (!room || !room.hasOlder || loadingOlder || room.messages.size === 0) return;
+    if (!room?.hasOlder || loadingOlder || room.messages.size === 0) return;
     loadingOlder = true;
     const oldest = Math.min(...room.messages.keys());
     socket?.send({ type: 'history', room: room.id, before: oldest, limit: 50 });

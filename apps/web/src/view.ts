@@ -52,7 +52,7 @@ export class View {
   private readonly composer = el('textarea', { id: 'composer-text', rows: '2', placeholder: 'Write a message — Enter sends, Shift+Enter for a new line' });
   private renderedRoom: string | undefined;
 
-  constructor(root: HTMLElement, private readonly actions: ViewActions) {
+  constructor(root: HTMLElement, actions: ViewActions) {
     const username = el('input', { name: 'username', autocomplete: 'username', required: '', pattern: '[a-zA-Z0-9_.\\-]{2,32}' });
     const password = el('input', { name: 'password', type: 'password', autocomplete: 'current-password' });
     const form = el(

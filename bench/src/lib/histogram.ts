@@ -13,7 +13,7 @@ const MAX_EXP = 30;
 export const HISTOGRAM_SIZE = EXACT + (MAX_EXP - SUB_BITS) * SUB;
 
 function bucketOf(us: number): number {
-  if (us < EXACT) return us < 0 ? 0 : us;
+  if (us < EXACT) return Math.max(us, 0);
   if (us >= 2 ** (MAX_EXP + 1)) return HISTOGRAM_SIZE - 1;
   const exp = 31 - Math.clz32(us); // floor(log2(us)) ≥ 6
   const mantissa = us >>> (exp - SUB_BITS); // 32..63
@@ -21,7 +21,7 @@ function bucketOf(us: number): number {
 }
 
 /** The middle of a bucket, in µs. */
-function valueOf(bucket: number): number {
+function middleOf(bucket: number): number {
   if (bucket < EXACT) return bucket;
   const i = bucket - EXACT;
   const exp = Math.floor(i / SUB) + SUB_BITS + 1;
@@ -65,9 +65,9 @@ export class Histogram {
     let seen = 0;
     for (let i = 0; i < HISTOGRAM_SIZE; i++) {
       seen += this.counts[i]!;
-      if (seen >= rank) return valueOf(i) / 1000;
+      if (seen >= rank) return middleOf(i) / 1000;
     }
-    return valueOf(HISTOGRAM_SIZE - 1) / 1000;
+    return middleOf(HISTOGRAM_SIZE - 1) / 1000;
   }
 
   toArray(): number[] {

@@ -8,7 +8,7 @@
  *   node dist/twins/socketio-twin.js     (reports its port over IPC)
  */
 import http from 'node:http';
-import { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { decide, Sequencer } from './minimal-chat.js';
 

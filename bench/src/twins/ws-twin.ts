@@ -6,7 +6,7 @@
  *   node dist/twins/ws-twin.js     (prints nothing; reports its port over IPC)
  */
 import http from 'node:http';
-import { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { decide, Sequencer, type ErrorEvent } from './minimal-chat.js';
 

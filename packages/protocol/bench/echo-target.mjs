@@ -23,7 +23,7 @@ const MAX_PAYLOAD = 16 * 1024 * 1024;
 let open = 0;
 let accepted = 0;
 
-const server = http.createServer((req, res) => {
+const server = http.createServer((_req, res) => {
   res.writeHead(426, { 'Content-Type': 'text/plain' });
   res.end('WebSocket only\n');
 });

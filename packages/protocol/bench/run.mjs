@@ -285,7 +285,6 @@ function encodeCase(name, opcode, payload, mask, unit) {
   const size = payload.length;
   // Enough frames per batch that the timer is negligible.
   const perBatch = mask ? Math.min(20_000, Math.max(1, Math.floor(2 * MiB / size))) : 20_000;
-  const oursOpts = { mask };
   // readOnly: true is what ws.send() passes for a caller's Buffer: masked
   // frames are then copied (not masked in place), as ours always does.
   const wsOpts = { fin: true, opcode, mask, readOnly: true, rsv1: false };

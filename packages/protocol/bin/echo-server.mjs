@@ -46,7 +46,7 @@ const handshakeTimeoutMs = integer('handshake-timeout-ms', 1);
 const idleTimeoutMs = integer('idle-timeout-ms', 0);
 const origins = args.origin;
 
-const server = http.createServer((req, res) => {
+const server = http.createServer((_req, res) => {
   res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' });
   res.end('this is a WebSocket echo server\n');
 });

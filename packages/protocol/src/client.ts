@@ -74,7 +74,7 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
         socket.destroy();
         return;
       }
-      let agreed;
+      let agreed: ReturnType<typeof validateServerResponse>;
       try {
         agreed = validateServerResponse(response, key, options);
       } catch (err) {

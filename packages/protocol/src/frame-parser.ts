@@ -27,6 +27,7 @@ export interface FrameSink {
    * Returns true to receive this frame's payload in one piece (assembled
    * into a buffer of its own when it spans reads) rather than piece by piece.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a sink that never wants whole payloads returns nothing; `boolean | undefined` would refuse its `(): void` method.
   onFrameHeader(header: FrameHeader): boolean | void;
   /** A piece of the current frame's payload, already unmasked; a view into the input or the whole payload. */
   onFramePayload(piece: Buffer): void;
@@ -48,7 +49,7 @@ const sharedHeader: FrameHeader = {
   payloadLength: 0,
 };
 
-const enum State {
+enum State {
   Header,
   Payload,
   Failed,
@@ -220,7 +221,7 @@ export class FrameParser {
       if (this.buffered === 0 || this.paused) return false;
       const buf = this.chunks[0]!;
       const available = buf.length - this.offset;
-      const take = available < this.remaining ? available : this.remaining;
+      const take = Math.min(available, this.remaining);
       const piece =
         this.offset === 0 && take === buf.length ? buf : buf.subarray(this.offset, this.offset + take);
       this.advance(take);

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
 import { HANDSHAKE_GUID } from './constants.js';
-import { ExtensionHeaderError, formatExtensionHeader, parseExtensionHeader } from './extension-header.js';
+import { ExtensionHeaderError, formatExtensionHeader, parseExtensionHeader, type ExtensionOffer } from './extension-header.js';
 import { HandshakeError } from './errors.js';
 import {
   EXTENSION_NAME,
@@ -132,7 +132,7 @@ export function negotiateServerHandshake(
   let extensions = '';
   const extensionHeader = headerValue(headers, 'sec-websocket-extensions');
   if (extensionHeader !== undefined && options.perMessageDeflate) {
-    let offers;
+    let offers: ExtensionOffer[];
     try {
       offers = parseExtensionHeader(extensionHeader);
     } catch (err) {
@@ -223,7 +223,7 @@ export function validateServerResponse(
   let deflate: DeflateParams | undefined;
   const extensionHeader = headerValue(headers, 'sec-websocket-extensions');
   if (extensionHeader !== undefined) {
-    let accepted;
+    let accepted: ExtensionOffer[];
     try {
       accepted = parseExtensionHeader(extensionHeader);
     } catch (err) {

@@ -36,7 +36,7 @@ export function watchHeartbeat(periodMs: number, member: HeartbeatMember): void 
 
 export function unwatchHeartbeat(periodMs: number, member: HeartbeatMember): void {
   const group = groups.get(periodMs);
-  if (!group || !group.members.delete(member)) return;
+  if (!group?.members.delete(member)) return;
   if (group.members.size === 0) {
     clearInterval(group.timer);
     groups.delete(periodMs);

@@ -235,7 +235,7 @@ export class PerMessageDeflate {
 
   constructor(
     readonly params: DeflateParams,
-    private readonly role: 'server' | 'client',
+    role: 'server' | 'client',
     private readonly maxPayload: number,
     private readonly options: PerMessageDeflateOptions = {},
   ) {

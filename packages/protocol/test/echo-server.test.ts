@@ -99,7 +99,10 @@ describe('bin/echo-server.mjs', () => {
     const echo = await startEcho('--origin', 'http://a.example');
     for (const headers of [{ Origin: 'http://b.example' }, {}] as Array<Record<string, string>>) {
       const err = await connect(echo.url, { headers }).then(
-        (c) => (c.terminate(), undefined),
+        (c) => {
+          c.terminate();
+          return undefined;
+        },
         (e: unknown) => e,
       );
       expect(err).toBeInstanceOf(HandshakeError);

@@ -104,7 +104,7 @@ export class RedisBroker implements Broker {
 
   private receiveNode(payload: Buffer): void {
     const event = this.parse(payload) as NodeEvent | undefined;
-    if (!event || event.kind !== 'session_ended' || typeof event.session !== 'string') return;
+    if (event?.kind !== 'session_ended' || typeof event.session !== 'string') return;
     this.nodeHandler(event);
   }
 

@@ -147,7 +147,9 @@ describe('the chat service, on fake peers', () => {
     for (const client of clients) await joined(client);
     const perClient = 30;
     for (let i = 0; i < perClient; i++) {
-      clients.forEach((client, k) => client.say({ type: 'send', room: 'general', text: `${k}:${i}`, clientMsgId: `${k}-${i}`, ref: i }));
+      clients.forEach((client, k) => {
+        client.say({ type: 'send', room: 'general', text: `${k}:${i}`, clientMsgId: `${k}-${i}`, ref: i });
+      });
     }
     const total = perClient * clients.length;
     const firstArrivals = (peer: FakePeer) => [...new Set(peer.seqs('general'))];

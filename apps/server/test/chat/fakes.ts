@@ -84,12 +84,11 @@ export class MemoryBus {
   private readonly nodes: MemoryBroker[] = [];
   /** The broker of one more node. */
   node(): Broker {
-    const bus = this;
     const broker = new MemoryBroker();
     const streams = new Map<MemoryBroker, RoomEvent[]>();
     this.nodes.push(broker);
     broker.publish = (event: RoomEvent) => {
-      for (const to of bus.nodes) {
+      for (const to of this.nodes) {
         let stream = streams.get(to);
         if (!stream) streams.set(to, (stream = []));
         stream.push(event);

@@ -67,10 +67,14 @@ export function createRoomsRepository(db: Database) {
   const update = (id: string, patch: RoomPatch): RoomRecord | undefined => {
     const sets: string[] = [];
     const values: Array<string | number> = [];
-    if (patch.title !== undefined) (sets.push('title = ?'), values.push(patch.title));
-    if (patch.topic !== undefined) (sets.push('topic = ?'), values.push(patch.topic));
-    if (patch.private !== undefined) (sets.push('private = ?'), values.push(patch.private ? 1 : 0));
-    if (patch.archived !== undefined) (sets.push('archived = ?'), values.push(patch.archived ? 1 : 0));
+    const set = (column: string, value: string | number) => {
+      sets.push(`${column} = ?`);
+      values.push(value);
+    };
+    if (patch.title !== undefined) set('title', patch.title);
+    if (patch.topic !== undefined) set('topic', patch.topic);
+    if (patch.private !== undefined) set('private', patch.private ? 1 : 0);
+    if (patch.archived !== undefined) set('archived', patch.archived ? 1 : 0);
     if (sets.length > 0) db.prepare(`UPDATE rooms SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
     const row = byId.get(id);
     return row && toRoom(row);
