@@ -1,4 +1,7 @@
+import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
+
+const source = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 // One runner for the whole repo: every package's tests run from the root.
 // Two projects: `default` is every test on the default store (SQLite);
@@ -8,6 +11,19 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // saying why. The tests that spawn servers (delivery/) stay on SQLite, and
 // store-contract.test.ts runs both stores itself; redact-url, sqlite-threads, sqlite-migrations and sqlite-statements need no server.
 export default defineConfig({
+  // Tests load the workspace packages from their TypeScript sources, not from
+  // their dist/ (which other consumers and `node` itself resolve): a test of one
+  // package needs no build of another. Not the spawned ones: apps/server's
+  // dist/server.js and its SQLite writer thread run compiled code, so
+  // `pnpm test` still builds first. @chat/protocol's src/mask.ts finds its addon
+  // and wasm relative to itself, and src/ sits where dist/ does.
+  resolve: {
+    alias: {
+      '@chat/protocol': source('./packages/protocol/src/index.ts'),
+      '@chat/schema': source('./packages/chat-schema/src/index.ts'),
+      '@chat/test-support': source('./packages/test-support/src/index.ts'),
+    },
+  },
   test: {
     testTimeout: 30_000,
     hookTimeout: 30_000,
