@@ -6,7 +6,7 @@ import { DomainError } from '../domain-error.js';
  * kept current in memory), so the rules cannot drift apart between them.
  *
  * Pure and synchronous on purpose: a send asks it for every message, and a
- * table-driven test (test/access.test.ts) can walk every case. Roles (owner,
+ * table-driven test (apps/server/test/chat/access.test.ts) can walk every case. Roles (owner,
  * moderator) and direct messages extend `Standing` and `RoomState` and add
  * rows to that table; callers keep asking the same question.
  */
