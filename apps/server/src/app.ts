@@ -14,6 +14,7 @@ import { realtimePlugin } from './plugins/realtime.js';
 import { storagePlugin } from './plugins/storage.js';
 import { webPlugin } from './plugins/web.js';
 import { adminRoutes } from './routes/admin-routes.js';
+import { conversationRoutes } from './routes/conversation-routes.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { roomRoutes } from './routes/room-routes.js';
@@ -91,6 +92,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(healthRoutes);
   await app.register(authRoutes);
   await app.register(roomRoutes);
+  await app.register(conversationRoutes);
   await app.register(adminRoutes);
   return app;
 }

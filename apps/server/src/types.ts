@@ -1,5 +1,7 @@
 import type { AuthService, AuthUser } from './auth/auth-service.js';
 import type { ChatService } from './chat/chat-service.js';
+import type { ConversationService } from './chat/conversations.js';
+import type { InvitationService } from './chat/invitations.js';
 import type { RoomService } from './chat/rooms.js';
 import type { Config } from './config.js';
 import type { ChatStore } from './storage/store.js';
@@ -12,6 +14,10 @@ declare module 'fastify' {
     chat: ChatService;
     /** Room operations for REST (the chat service's `rooms`). */
     rooms: RoomService;
+    /** Direct conversations (the chat service's `conversations`). */
+    conversations: ConversationService;
+    /** Invitations into rooms (the chat service's `invitations`). */
+    invitations: InvitationService;
   }
   interface FastifyRequest {
     /** Set by the `requireUser` pre-handler. */

@@ -13,6 +13,7 @@ afterEach(async () => {
 
 const roomShape = (id: string, fields: Record<string, unknown> = {}) => ({
   id,
+  kind: 'room',
   title: `Room ${id}`,
   topic: '',
   private: false,
@@ -171,8 +172,8 @@ describe('members, messages, kicks and bans', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       members: [
-        { username: 'alice', online: true, readSeq: 1 },
-        { username: 'bob', online: false, readSeq: 0 },
+        { username: 'alice', online: true, readSeq: 1, role: 'member' },
+        { username: 'bob', online: false, readSeq: 0, role: 'member' },
       ],
     });
     expectError(await admin(server, 'GET', '/rooms/nowhere/members'), 404, 'not_found');

@@ -47,7 +47,7 @@ describe('a restart on the same database file', () => {
       expect((await request(second, 'GET', '/api/rooms/general/messages', { token })).body).toEqual(historyBefore);
       expect((await admin(second, 'GET', '/rooms')).body).toEqual(roomsBefore);
       expect((await admin(second, 'GET', '/rooms/general/members')).body).toEqual({
-        members: [{ username: 'alice', online: false, readSeq: 2 }],
+        members: [{ username: 'alice', online: false, readSeq: 2, role: 'member' }],
       });
 
       // The ban survived; so did bob's account.

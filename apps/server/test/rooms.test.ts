@@ -28,7 +28,7 @@ describe('GET /api/rooms', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       rooms: [
-        { id: 'general', title: 'Room general', topic: 'anything', private: false, archived: false, lastSeq: 0, joined: false, unread: 0 },
+        { id: 'general', kind: 'room', title: 'Room general', topic: 'anything', private: false, archived: false, lastSeq: 0, joined: false, unread: 0, role: null },
       ],
     });
   });
@@ -60,6 +60,7 @@ describe('POST /api/rooms', () => {
     expect(res.body).toEqual({
       room: {
         id: 'book-club',
+        kind: 'room',
         title: 'Book club',
         topic: '',
         private: false,
@@ -70,7 +71,7 @@ describe('POST /api/rooms', () => {
       },
     });
     const list = await request(server, 'GET', '/api/rooms', { token: alice.token });
-    expect(list.body.rooms).toEqual([expect.objectContaining({ id: 'book-club', joined: true, unread: 0 })]);
+    expect(list.body.rooms).toEqual([expect.objectContaining({ id: 'book-club', joined: true, unread: 0, role: 'owner' })]);
   });
 
   it.each([

@@ -143,12 +143,138 @@ for (const backend of backends) {
       });
     });
 
+    describe('roles and direct conversations', () => {
+      it('makes a room and its first members in one step, with roles, and reads a standing in one call', async () => {
+        const alice = await store.createUser('alice', 'hash', false);
+        const bob = await store.createUser('bob', null, true);
+        await store.createRoom({
+          id: 'team', title: 'Team', topic: '', private: true, createdBy: alice.id,
+          members: [{ userId: alice.id, role: 'owner' }, { userId: bob.id, role: 'member' }],
+        });
+        expect((await store.listMembers('team')).map((m) => [m.username, m.role])).toEqual([['alice', 'owner'], ['bob', 'member']]);
+        expect(await store.memberStanding('team', alice.id)).toEqual({ role: 'owner', banned: false });
+        const carol = await store.createUser('carol', null, true);
+        expect(await store.memberStanding('team', carol.id)).toEqual({ role: null, banned: false });
+        await store.banMember('team', carol.id);
+        expect(await store.memberStanding('team', carol.id)).toEqual({ role: null, banned: true });
+        expect((await store.listRoomsForUser(alice.id)).find((r) => r.id === 'team')).toMatchObject({ role: 'owner', joined: true, kind: 'room' });
+        // A join keeps the role a member has.
+        await store.addMember('team', alice.id);
+        expect((await store.memberStanding('team', alice.id)).role).toBe('owner');
+      });
+
+      it('sets roles, and transfers ownership only from the owner to a member, both rows at once', async () => {
+        const alice = await store.createUser('alice', 'hash', false);
+        const bob = await store.createUser('bob', null, true);
+        const carol = await store.createUser('carol', null, true);
+        await store.createRoom({ id: 'team', title: 'Team', topic: '', private: false, createdBy: alice.id, members: [{ userId: alice.id, role: 'owner' }] });
+        await store.addMember('team', bob.id);
+        expect(await store.setMemberRole('team', bob.id, 'moderator')).toBe(true);
+        expect(await store.setMemberRole('team', carol.id, 'moderator')).toBe(false);
+        expect((await store.memberStanding('team', bob.id)).role).toBe('moderator');
+        // Not the owner, or not a member: nothing changes.
+        expect(await store.transferOwnership('team', bob.id, alice.id)).toBe(false);
+        expect(await store.transferOwnership('team', alice.id, carol.id)).toBe(false);
+        expect(await store.transferOwnership('team', alice.id, alice.id)).toBe(false);
+        expect((await store.listMembers('team')).map((m) => [m.username, m.role])).toEqual([['alice', 'owner'], ['bob', 'moderator']]);
+        expect(await store.transferOwnership('team', alice.id, bob.id)).toBe(true);
+        expect((await store.listMembers('team')).map((m) => [m.username, m.role])).toEqual([['alice', 'moderator'], ['bob', 'owner']]);
+      });
+
+      it('keeps one direct conversation per key: a second with the same key is refused and leaves no members behind', async () => {
+        const alice = await store.createUser('alice', 'hash', false);
+        const bob = await store.createUser('bob', null, true);
+        const key = `${alice.id}:${bob.id}`;
+        const members = [{ userId: alice.id, role: 'member' as const }, { userId: bob.id, role: 'member' as const }];
+        const dm = await store.createRoom({ id: 'dm-1', kind: 'direct', directKey: key, title: '', topic: '', private: true, createdBy: alice.id, members });
+        expect(dm.kind).toBe('direct');
+        expect(await store.findDirectRoom(key)).toEqual(dm);
+        expect(await store.findDirectRoom('1:999')).toBeUndefined();
+        await expect(
+          Promise.resolve().then(() =>
+            store.createRoom({ id: 'dm-2', kind: 'direct', directKey: key, title: '', topic: '', private: true, createdBy: bob.id, members }),
+          ),
+        ).rejects.toBeInstanceOf(ConflictError);
+        expect(await store.getRoom('dm-2')).toBeUndefined();
+        expect(await store.listMembers('dm-2')).toEqual([]);
+        // Private: listed to its members only.
+        const carol = await store.createUser('carol', null, true);
+        expect((await store.listRoomsForUser(bob.id)).map((r) => r.id)).toEqual(['dm-1']);
+        expect(await store.listRoomsForUser(carol.id)).toEqual([]);
+      });
+    });
+
+    describe('invitations', () => {
+      const privateRoom = async () => {
+        const alice = await store.createUser('alice', 'hash', false);
+        const bob = await store.createUser('bob', null, true);
+        await store.createRoom({ id: 'team', title: 'Team', topic: '', private: true, createdBy: alice.id, members: [{ userId: alice.id, role: 'owner' }] });
+        return { alice, bob };
+      };
+
+      it('invites a user once, lists it for them and the room, and an acceptance makes a member in the same step', async () => {
+        const { alice, bob } = await privateRoom();
+        const first = await store.createInvitation({ roomId: 'team', invitedBy: alice.id, userId: bob.id, expiresAt: null });
+        expect(first).toEqual({
+          id: expect.any(Number), roomId: 'team', roomTitle: 'Team', invitedBy: 'alice', userId: bob.id, username: 'bob',
+          expiresAt: null, usesLeft: null, state: 'pending', createdAt: expect.any(Number),
+        });
+        // Inviting again is the same invitation.
+        expect(await store.createInvitation({ roomId: 'team', invitedBy: alice.id, userId: bob.id, expiresAt: null })).toEqual(first);
+        expect(await store.pendingInvitationsFor(bob.id, Date.now())).toEqual([first]);
+        expect(await store.roomInvitations('team', Date.now())).toEqual([first]);
+        // Only the invited user answers.
+        expect(await store.answerInvitation(first.id, alice.id, 'accepted', Date.now())).toBe(false);
+        expect(await store.answerInvitation(first.id, bob.id, 'accepted', Date.now())).toBe(true);
+        expect((await store.memberStanding('team', bob.id)).role).toBe('member');
+        expect(await store.getInvitation(first.id)).toMatchObject({ state: 'accepted' });
+        expect(await store.answerInvitation(first.id, bob.id, 'declined', Date.now())).toBe(false);
+        expect(await store.pendingInvitationsFor(bob.id, Date.now())).toEqual([]);
+      });
+
+      it('declines, revokes and expires without making anyone a member', async () => {
+        const { alice, bob } = await privateRoom();
+        const declined = await store.createInvitation({ roomId: 'team', invitedBy: alice.id, userId: bob.id, expiresAt: null });
+        expect(await store.answerInvitation(declined.id, bob.id, 'declined', Date.now())).toBe(true);
+        const revoked = await store.createInvitation({ roomId: 'team', invitedBy: alice.id, userId: bob.id, expiresAt: null });
+        expect(revoked.id).not.toBe(declined.id);
+        expect(await store.revokeInvitation(revoked.id)).toBe(true);
+        expect(await store.revokeInvitation(revoked.id)).toBe(false);
+        expect(await store.answerInvitation(revoked.id, bob.id, 'accepted', Date.now())).toBe(false);
+        const expiring = await store.createInvitation({ roomId: 'team', invitedBy: alice.id, userId: bob.id, expiresAt: 5000 });
+        expect(await store.pendingInvitationsFor(bob.id, 4999)).toHaveLength(1);
+        expect(await store.pendingInvitationsFor(bob.id, 5000)).toEqual([]);
+        expect(await store.answerInvitation(expiring.id, bob.id, 'accepted', 5000)).toBe(false);
+        expect((await store.memberStanding('team', bob.id)).role).toBeNull();
+      });
+
+      it('lets a link in as many times as it has uses, until it expires, one use per member', async () => {
+        const { alice, bob } = await privateRoom();
+        const link = await store.createInvitation({ roomId: 'team', invitedBy: alice.id, tokenHash: 'h1', expiresAt: 10_000, uses: 2 });
+        expect(link).toMatchObject({ userId: null, username: null, usesLeft: 2, expiresAt: 10_000 });
+        expect(await store.findInvitationByToken('h1')).toEqual(link);
+        expect(await store.findInvitationByToken('nope')).toBeUndefined();
+        expect(await store.redeemInvitationLink('h1', bob.id, 9_999)).toBe('team');
+        expect((await store.memberStanding('team', bob.id)).role).toBe('member');
+        const carol = await store.createUser('carol', null, true);
+        const dave = await store.createUser('dave', null, true);
+        expect(await store.redeemInvitationLink('h1', carol.id, 10_000)).toBeUndefined(); // expired
+        expect(await store.redeemInvitationLink('h1', carol.id, 1)).toBe('team');
+        expect(await store.redeemInvitationLink('h1', dave.id, 1)).toBeUndefined(); // used up
+        expect((await store.findInvitationByToken('h1'))!.usesLeft).toBe(0);
+        expect((await store.memberStanding('team', dave.id)).role).toBeNull();
+        // A room's invitations go with it.
+        await store.deleteRoom('team');
+        expect(await store.getInvitation(link.id)).toBeUndefined();
+      });
+    });
+
     describe('rooms', () => {
       it('creates, reads, lists in id order, updates and refuses a taken id', async () => {
         const alice = await store.createUser('alice', 'hash', false);
         const room = await store.createRoom({ id: 'ab', title: 'AB', topic: 'about', private: true, createdBy: alice.id });
         expect(room).toEqual({
-          id: 'ab', title: 'AB', topic: 'about', private: true, archived: false, lastSeq: 0, createdAt: expect.any(Number), createdBy: 'alice',
+          id: 'ab', kind: 'room', title: 'AB', topic: 'about', private: true, archived: false, lastSeq: 0, createdAt: expect.any(Number), createdBy: 'alice',
         });
         for (const id of ['b', 'a-b', 'a0']) await store.createRoom({ id, title: id, topic: '', private: false, createdBy: null });
         await expect(
@@ -175,9 +301,9 @@ for (const backend of backends) {
         await store.addMember('general', bob.id);
         await store.addMember('general', bob.id);
         expect(await store.listMembers('general')).toEqual([
-          { userId: alice.id, username: 'alice', readSeq: 0 },
-          { userId: bob.id, username: 'Bob', readSeq: 0 },
-          { userId: carol.id, username: 'carol', readSeq: 0 },
+          { userId: alice.id, username: 'alice', readSeq: 0, role: 'member' },
+          { userId: bob.id, username: 'Bob', readSeq: 0, role: 'member' },
+          { userId: carol.id, username: 'carol', readSeq: 0, role: 'member' },
         ]);
         expect(await store.isMember('general', bob.id)).toBe(true);
         expect(await store.removeMember('general', bob.id)).toBe(true);
@@ -223,8 +349,8 @@ for (const backend of backends) {
         await store.setReadCursor('general', bob.id, 2);
         await store.admitMember('general', bob.id);
         expect(await store.listMembers('general')).toEqual([
-          { userId: alice.id, username: 'alice', readSeq: 0 },
-          { userId: bob.id, username: 'bob', readSeq: 2 },
+          { userId: alice.id, username: 'alice', readSeq: 0, role: 'member' },
+          { userId: bob.id, username: 'bob', readSeq: 2, role: 'member' },
         ]);
         // Not banned before: admitted all the same.
         const carol = await store.createUser('carol', null, true);

@@ -31,9 +31,19 @@ export const ChatMessage = z.object({
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
+/** A member's role in a room. Owners and moderators moderate; the owner also manages roles. */
+export const RoomRole = z.enum(['owner', 'moderator', 'member']);
+export type RoomRole = z.infer<typeof RoomRole>;
+
+/** `room`: a titled room, public or private; `direct`: a conversation between named users. */
+export const RoomKind = z.enum(['room', 'direct']);
+export type RoomKind = z.infer<typeof RoomKind>;
+
 export const Member = z.object({
   username: z.string(),
   online: z.boolean(),
+  /** Since roles; absent from servers before them. */
+  role: RoomRole.optional(),
 });
 export type Member = z.infer<typeof Member>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ChatMessage, ErrorCode, Member, RoomId, Seq, Username } from './common.js';
+import { ChatMessage, ErrorCode, Member, RoomId, RoomKind, RoomRole, Seq, Username } from './common.js';
 
 export const Credentials = z.object({ username: Username, password: z.string().min(8).max(256) });
 export const GuestRequest = z.object({ username: Username });
@@ -11,6 +11,7 @@ export type AuthResponse = z.infer<typeof AuthResponse>;
 
 const RoomFields = z.object({
   id: z.string(),
+  kind: RoomKind,
   title: z.string(),
   topic: z.string(),
   private: z.boolean(),
@@ -23,6 +24,10 @@ export const RoomSummary = RoomFields.extend({
   joined: z.boolean(),
   /** Messages after the caller's read cursor (0 when not joined). */
   unread: z.number().int().nonnegative(),
+  /** The caller's role, when joined. */
+  role: RoomRole.nullable(),
+  /** A direct conversation's members (it has no title of its own). */
+  members: z.array(z.string()).optional(),
 });
 export type RoomSummary = z.infer<typeof RoomSummary>;
 
@@ -36,11 +41,11 @@ export type Room = z.infer<typeof Room>;
 export const CreateRoomRequest = z.object({
   id: RoomId,
   title: z.string().trim().min(1).max(100),
-});
-export const AdminCreateRoomRequest = CreateRoomRequest.extend({
   topic: z.string().max(500).optional(),
+  /** A private room is seen and entered by invitation only. */
   private: z.boolean().optional(),
 });
+export const AdminCreateRoomRequest = CreateRoomRequest;
 export const UpdateRoomRequest = z
   .object({
     title: z.string().trim().min(1).max(100),
@@ -58,6 +63,38 @@ export const HistoryQuery = z.object({
 });
 export const HistoryResponse = z.object({ messages: z.array(ChatMessage) });
 export const MembersResponse = z.object({ members: z.array(Member.extend({ readSeq: Seq })) });
+
+export const RoleRequest = z.object({ role: z.enum(['moderator', 'member']) });
+
+/** Opens the 1:1 (one name) or a new group conversation (up to 9 names) with the caller. */
+export const OpenConversationRequest = z.object({ usernames: z.array(Username).min(1).max(9) });
+export const RoomSummaryResponse = z.object({ room: RoomSummary });
+
+export const Invitation = z.object({
+  id: z.number().int(),
+  room: z.string(),
+  roomTitle: z.string(),
+  invitedBy: z.string().nullable(),
+  /** The invited user; null for a link. */
+  username: z.string().nullable(),
+  link: z.boolean(),
+  /** Epoch ms; null: never. */
+  expiresAt: z.number().int().nullable(),
+  /** A link's remaining uses. */
+  usesLeft: z.number().int().nullable(),
+  state: z.enum(['pending', 'accepted', 'declined', 'revoked']),
+  createdAt: z.number().int(),
+});
+export type Invitation = z.infer<typeof Invitation>;
+export const InvitationsResponse = z.object({ invitations: z.array(Invitation) });
+export const InviteLinkRequest = z.object({
+  /** Default a week; at most 30 days. */
+  expiresInSeconds: z.number().int().min(60).max(30 * 24 * 3600).optional(),
+  /** Default 10. */
+  uses: z.number().int().min(1).max(1000).optional(),
+});
+/** The link's token is shown this once; the server keeps only its hash. */
+export const InviteLinkResponse = z.object({ invitation: Invitation, token: z.string() });
 
 export const ErrorBody = z.object({ error: z.object({ code: ErrorCode, message: z.string() }) });
 export type ErrorBody = z.infer<typeof ErrorBody>;

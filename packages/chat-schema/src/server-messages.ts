@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ChatMessage, ErrorCode, Member, Seq } from './common.js';
+import { ChatMessage, ErrorCode, Member, RoomRole, Seq } from './common.js';
+import { Invitation, RoomSummary } from './http.js';
 
 const Ref = z.union([z.string(), z.number()]).optional();
 
@@ -40,6 +41,18 @@ export const RoomEvent = z.object({
   private: z.boolean().optional(),
   archived: z.boolean().optional(),
 });
+/** A member's role changed (to everyone in the room). */
+export const RoleEvent = z.object({ type: z.literal('role'), room: z.string(), user: z.string(), role: RoomRole });
+/** A room became yours without your asking: someone opened a conversation with you. */
+export const RoomAddedEvent = z.object({ type: z.literal('room_added'), room: RoomSummary });
+/** You were invited into a room. */
+export const InvitationEvent = z.object({ type: z.literal('invitation'), invitation: Invitation });
+/** An invitation of yours was answered (maybe on another tab) or revoked. */
+export const InvitationRemovedEvent = z.object({
+  type: z.literal('invitation_removed'),
+  id: z.number().int(),
+  reason: z.enum(['accepted', 'declined', 'revoked']),
+});
 export const ReadEvent = z.object({ type: z.literal('read'), room: z.string(), seq: Seq, ref: Ref });
 export const ErrorEvent = z.object({
   type: z.literal('error'),
@@ -59,6 +72,10 @@ export const ServerMessage = z.discriminatedUnion('type', [
   PresenceEvent,
   RoomEvent,
   ReadEvent,
+  RoleEvent,
+  RoomAddedEvent,
+  InvitationEvent,
+  InvitationRemovedEvent,
   ErrorEvent,
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;

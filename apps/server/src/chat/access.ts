@@ -1,4 +1,5 @@
 import { DomainError } from '../domain-error.js';
+import type { RoomKind, RoomRole } from '../storage/store.js';
 
 /**
  * Who may do what in a room: the one place that says so. REST routes and the
@@ -6,9 +7,10 @@ import { DomainError } from '../domain-error.js';
  * kept current in memory), so the rules cannot drift apart between them.
  *
  * Pure and synchronous on purpose: a send asks it for every message, and a
- * table-driven test (apps/server/test/chat/access.test.ts) can walk every case. Roles (owner,
- * moderator) and direct messages extend `Standing` and `RoomState` and add
- * rows to that table; callers keep asking the same question.
+ * table-driven test (apps/server/test/chat/access.test.ts) walks every case:
+ * who (stranger, member, moderator, owner, banned, instance admin) × room
+ * (public, private, archived, a direct conversation, none) × action, and for
+ * the actions done to another member, that member's standing.
  */
 
 /** What the asker wants to do. */
@@ -17,35 +19,62 @@ export type RoomAction =
   | 'read'
   /** Join it over the socket: become a member, receive it live. */
   | 'join'
-  /** Post a message (the connection has joined). */
+  /** Post a message (the connection has joined); replying and reacting ask the same. */
   | 'send'
-  /** Edit or delete a message of the room. */
-  | 'change_message'
-  /** Change the room itself or its members: update, archive, delete, kick, ban, unban, add, delete others' messages. */
+  /** Edit a message: its author only. */
+  | 'edit_message'
+  /** Delete a message: its author, or a moderator of the room. */
+  | 'delete_message'
+  /** Edit title and topic, kick, ban, unban, pin: owners and moderators. */
+  | 'moderate'
+  /** Invite someone, or make an invite link: owners and moderators, in a room that is not archived. */
+  | 'invite'
+  /** Change roles, transfer ownership, make private or public, archive, delete: the owner. */
+  | 'manage'
+  /** The instance's own: list every room, create private rooms for others. */
   | 'administer';
 
-/** The asker's standing in the room. */
+/** The asker's standing in the room (or the standing of the member an action is done to). */
 export interface Standing {
-  /** An instance administrator (the admin API). */
+  /** An instance administrator (the admin API): may do everything. */
   readonly admin: boolean;
   readonly membership: 'none' | 'member' | 'banned';
+  /** The role, for a member. */
+  readonly role: RoomRole | null;
 }
 
 /** What the rules need of a room (a `RoomRecord`, or the room state a connection keeps). */
 export interface RoomState {
   readonly private: boolean;
   readonly archived: boolean;
+  /** Absent: a room (what connections that predate direct conversations keep). */
+  readonly kind?: RoomKind;
 }
 
-/** What the rules need of the message an action is about. */
-export interface MessageFacts {
-  readonly byAsker: boolean;
+/** What the rules need of the message, or the member, an action is about. */
+export interface ActionFacts {
+  /** The message is the asker's own. */
+  readonly byAsker?: boolean;
+  /** The member a kick, ban or role change is done to. */
+  readonly target?: Standing;
 }
 
-export const STRANGER: Standing = { admin: false, membership: 'none' };
-export const MEMBER: Standing = { admin: false, membership: 'member' };
-export const BANNED: Standing = { admin: false, membership: 'banned' };
-export const ADMIN: Standing = { admin: true, membership: 'none' };
+export const STRANGER: Standing = { admin: false, membership: 'none', role: null };
+export const MEMBER: Standing = { admin: false, membership: 'member', role: 'member' };
+export const MODERATOR: Standing = { admin: false, membership: 'member', role: 'moderator' };
+export const OWNER: Standing = { admin: false, membership: 'member', role: 'owner' };
+export const BANNED: Standing = { admin: false, membership: 'banned', role: null };
+export const ADMIN: Standing = { admin: true, membership: 'none', role: null };
+
+/** A member's standing from their role (null: not a member) and ban. */
+export function standingOf(role: RoomRole | null, banned: boolean): Standing {
+  if (banned) return BANNED;
+  if (role === 'owner') return OWNER;
+  if (role === 'moderator') return MODERATOR;
+  return role === 'member' ? MEMBER : STRANGER;
+}
+
+const RANK: Record<RoomRole, number> = { member: 0, moderator: 1, owner: 2 };
 
 /**
  * Why `action` is refused, or undefined when it is allowed. `room` undefined:
@@ -57,28 +86,59 @@ export function refusal(
   who: Standing,
   roomId: string,
   room: RoomState | undefined,
-  message?: MessageFacts,
+  facts: ActionFacts = {},
 ): DomainError | undefined {
-  // Nobody learns more about a missing room than that it is missing.
-  if (room === undefined) return new DomainError('not_found', `no room ${roomId}`);
+  // Nobody learns more about a missing room than that it is missing, and a
+  // direct conversation is missing to everyone outside it.
+  const direct = room?.kind === 'direct';
+  if (room === undefined || (direct && !who.admin && who.membership !== 'member')) {
+    return new DomainError('not_found', `no room ${roomId}`);
+  }
   if (action === 'administer') return who.admin ? undefined : new DomainError('forbidden', 'only an admin may do this');
   if (!who.admin) {
     if (who.membership === 'banned') return new DomainError('forbidden', 'you are banned from this room');
     if (room.private && who.membership !== 'member') return new DomainError('forbidden', 'this room is private');
   }
   if (action === 'read' || action === 'join') return undefined;
-  // Posting and changing messages: an archived room is read-only for everyone, admins included
-  // (they unarchive it first); only messages of the asker's own may be changed.
   if (who.membership !== 'member' && !who.admin) return new DomainError('forbidden', `join ${roomId} first`);
-  if (room.archived) return new DomainError('forbidden', 'this room is archived');
-  if (action === 'change_message' && message !== undefined && !message.byAsker && !who.admin) {
-    return new DomainError('forbidden', 'only the author may change a message');
+
+  switch (action) {
+    case 'send':
+    case 'edit_message':
+    case 'delete_message':
+      // An archived room is read-only for everyone, admins included (they unarchive it first).
+      if (room.archived) return new DomainError('forbidden', 'this room is archived');
+      if (action === 'edit_message' && facts.byAsker === false) return new DomainError('forbidden', 'only the author may edit a message');
+      if (action === 'delete_message' && facts.byAsker === false && !who.admin && (direct || rank(who) < RANK.moderator)) {
+        return new DomainError('forbidden', 'only the author or a moderator may delete a message');
+      }
+      return undefined;
+    case 'moderate':
+    case 'invite':
+      if (direct && !who.admin) return new DomainError('forbidden', 'a direct conversation has no moderators');
+      if (action === 'invite' && room.archived) return new DomainError('forbidden', 'this room is archived');
+      if (!who.admin && rank(who) < RANK.moderator) return new DomainError('forbidden', 'only a moderator or the owner may do this');
+      return targetRefusal(who, facts.target);
+    case 'manage':
+      if (direct && !who.admin) return new DomainError('forbidden', 'a direct conversation has no owner');
+      if (!who.admin && who.role !== 'owner') return new DomainError('forbidden', 'only the owner may do this');
+      return targetRefusal(who, facts.target);
+  }
+}
+
+/** Nobody acts on someone of their own rank or above (the owner on no one above, an admin on anyone). */
+function targetRefusal(who: Standing, target: Standing | undefined): DomainError | undefined {
+  if (target === undefined || who.admin || target.membership !== 'member') return undefined;
+  if (rank(target) >= rank(who)) {
+    return new DomainError('forbidden', target.role === 'owner' ? 'nobody may act on the owner' : 'only the owner may act on a moderator');
   }
   return undefined;
 }
 
+const rank = (who: Standing): number => (who.role === null ? -1 : RANK[who.role]);
+
 /** Throws the refusal, if any. */
-export function authorize(action: RoomAction, who: Standing, roomId: string, room: RoomState | undefined, message?: MessageFacts): void {
-  const refused = refusal(action, who, roomId, room, message);
+export function authorize(action: RoomAction, who: Standing, roomId: string, room: RoomState | undefined, facts?: ActionFacts): void {
+  const refused = refusal(action, who, roomId, room, facts);
   if (refused) throw refused;
 }

@@ -2,7 +2,9 @@ import type { ClientMessage, ErrorCode, ServerMessage } from '@chat/schema';
 import { DomainError } from '../domain-error.js';
 import type { ChatStore, MessageRecord } from '../storage/store.js';
 import { MEMBER, authorize } from './access.js';
-import type { Broker } from './events.js';
+import { ConversationService } from './conversations.js';
+import type { Broker, NodeEvent } from './events.js';
+import { InvitationService } from './invitations.js';
 import { Inbox } from './inbox.js';
 import { LocalRooms } from './local-rooms.js';
 import { MessageWriter } from './message-writer.js';
@@ -13,6 +15,7 @@ import { KeyedRateLimiter } from './rate-limiter.js';
 import { JOIN_HISTORY, RoomCursor, RoomDelivery } from './room-delivery.js';
 import { RoomFanout } from './room-fanout.js';
 import { RoomService } from './rooms.js';
+import { UserNotices } from './user-notices.js';
 import { toChatMessage } from './wire.js';
 
 export interface ChatServiceOptions {
@@ -65,6 +68,11 @@ export interface ChatConnection {
 export class ChatService {
   /** Room operations for the REST API, on the same rules. */
   readonly rooms: RoomService;
+  /** Direct conversations, for REST. */
+  readonly conversations: ConversationService;
+  /** Invitations into rooms, for REST. */
+  readonly invitations: InvitationService;
+  private readonly notices: UserNotices;
   private readonly local: LocalRooms;
   private readonly delivery: RoomDelivery;
   private readonly inbox: Inbox;
@@ -95,12 +103,21 @@ export class ChatService {
       unexpected: (err) => background('request', err),
     });
     this.rooms = new RoomService(store, broker, (room) => this.local.onlineUsers(room));
+    this.notices = new UserNotices(broker);
+    this.conversations = new ConversationService(store, this.notices.notify);
+    this.invitations = new InvitationService(store, this.rooms, this.notices.notify);
     const fanout = new RoomFanout(this.local, this.delivery, observer && ((n) => observer.fanout(n)));
     broker.setHandler((event) => fanout.handle(event));
   }
 
   connect(peer: ChatPeer): ChatConnection {
+    this.notices.add(peer);
     return new ServiceLink(this, new PeerState(peer, this.options, this.onError));
+  }
+
+  /** A node event for this node's connections of some users (the transport hands over what the broker delivers). */
+  deliverNotice(event: Extract<NodeEvent, { kind: 'user_notice' }>): void {
+    this.notices.deliver(event);
   }
 
   /** Ids of the users joined to a room on any node. */
@@ -127,6 +144,7 @@ export class ChatService {
   /** @internal */
   disconnect(state: PeerState): void {
     if (state.closed && state.rooms.size === 0) return;
+    this.notices.remove(state.peer);
     state.closed = true;
     state.inbox = undefined;
     this.local.disconnect(state);
@@ -275,19 +293,22 @@ export class ChatService {
     this.local.publishQuietly({ kind: 'typing', room: roomId, userId: id, user: username });
   }
 
-  /** A message of this room that the connection's user may change. */
-  private async changeable(state: PeerState, roomId: string, id: number): Promise<MessageRecord> {
+  /** A message of this room that the connection's user may edit (their own) or delete (theirs, or anyone's as a moderator). */
+  private async changeable(state: PeerState, roomId: string, id: number, action: 'edit_message' | 'delete_message'): Promise<MessageRecord> {
     const cursor = this.joined(state, roomId);
-    authorize('change_message', MEMBER, roomId, cursor);
+    authorize(action, MEMBER, roomId, cursor);
     const message = await this.store.getMessage(roomId, id);
     if (!message || message.deletedAt !== null) throw new DomainError('not_found', `no message ${id} in ${roomId}`);
-    authorize('change_message', MEMBER, roomId, cursor, { byAsker: message.authorId === state.peer.user.id });
+    const byAsker = message.authorId === state.peer.user.id;
+    // Someone else's: the role decides, read now (roles change while connections stay).
+    const who = byAsker ? MEMBER : await this.rooms.standing({ userId: state.peer.user.id }, roomId);
+    authorize(action, who, roomId, byAsker ? cursor : await this.store.getRoom(roomId), { byAsker });
     return message;
   }
 
   private async edit(state: PeerState, roomId: string, id: number, text: string, ref: Ref): Promise<void> {
     this.checkText(text);
-    await this.changeable(state, roomId, id);
+    await this.changeable(state, roomId, id, 'edit_message');
     this.takeSend(state);
     const updated = await this.store.editMessage(roomId, id, text, Date.now());
     if (!updated) throw new DomainError('not_found', `no message ${id} in ${roomId}`);
@@ -295,7 +316,7 @@ export class ChatService {
   }
 
   private async remove(state: PeerState, roomId: string, id: number, ref: Ref): Promise<void> {
-    await this.changeable(state, roomId, id);
+    await this.changeable(state, roomId, id, 'delete_message');
     this.takeSend(state);
     const updated = await this.store.deleteMessage(roomId, id, Date.now());
     if (!updated) throw new DomainError('not_found', `no message ${id} in ${roomId}`);

@@ -1,4 +1,5 @@
-import type { MessageRecord } from '../storage/store.js';
+import type { ServerMessage } from '@chat/schema';
+import type { MessageRecord, RoomRole } from '../storage/store.js';
 
 /**
  * What nodes tell each other about a room. The in-process broker hands these
@@ -24,7 +25,8 @@ export type RoomEvent =
       archived: boolean;
     }
   | { kind: 'room_deleted'; room: string }
-  | { kind: 'member_removed'; room: string; userId: number; reason: 'kicked' | 'banned' };
+  | { kind: 'member_removed'; room: string; userId: number; reason: 'kicked' | 'banned' }
+  | { kind: 'role_changed'; room: string; userId: number; user: string; role: RoomRole };
 
 export type RoomEventHandler = (event: RoomEvent) => void;
 
@@ -33,7 +35,10 @@ export type RoomEventHandler = (event: RoomEvent) => void;
  * whatever rooms it serves. `session` is a session token's hash (never the
  * token), as the database keeps it.
  */
-export type NodeEvent = { kind: 'session_ended'; session: string };
+export type NodeEvent =
+  | { kind: 'session_ended'; session: string }
+  /** A message for these users' connections, whatever rooms they are in (an invitation, a new conversation). */
+  | { kind: 'user_notice'; users: number[]; message: ServerMessage };
 
 export type NodeEventHandler = (event: NodeEvent) => void;
 

@@ -82,6 +82,11 @@ export class RoomFanout {
         }
         return;
       }
+      case 'role_changed': {
+        const out = OutgoingEvent.of({ type: 'role', room: event.room, user: event.user, role: event.role });
+        for (const state of peers) state.peer.send(out);
+        return;
+      }
     }
   }
 }

@@ -1,7 +1,16 @@
 import type { ChatMessage, RoomSummary } from '@chat/schema';
 import { DomainError } from '../domain-error.js';
-import { ConflictError, type ChatStore, type MessageRecord, type RoomPatch, type RoomRecord, type UserRecord } from '../storage/store.js';
-import { ADMIN, BANNED, MEMBER, STRANGER, authorize, type RoomAction, type Standing } from './access.js';
+import {
+  ConflictError,
+  type ChatStore,
+  type MessageRecord,
+  type RoomForUser,
+  type RoomPatch,
+  type RoomRecord,
+  type RoomRole,
+  type UserRecord,
+} from '../storage/store.js';
+import { ADMIN, authorize, standingOf, type RoomAction, type Standing } from './access.js';
 import type { Broker } from './events.js';
 import { toChatMessage } from './wire.js';
 
@@ -19,13 +28,36 @@ export interface MemberView {
   username: string;
   online: boolean;
   readSeq: number;
+  role: RoomRole;
+}
+
+/** Room ids that begin so are the server's, for direct conversations (see conversations.ts). */
+export const DIRECT_PREFIX = 'dm-';
+
+/** A room as a user's room list shows it; a direct conversation names its members. */
+export function toRoomSummary(r: RoomForUser, members?: string[]): RoomSummary {
+  const summary: RoomSummary = {
+    id: r.id,
+    kind: r.kind,
+    title: r.title,
+    topic: r.topic,
+    private: r.private,
+    archived: r.archived,
+    lastSeq: r.lastSeq,
+    joined: r.joined,
+    unread: r.unread,
+    role: r.role,
+  };
+  if (members) summary.members = members;
+  return summary;
 }
 
 /**
  * Rooms as the REST API offers them: every operation once, each doing the
  * permission check (access.ts), the write and the broadcast that live
  * connections need as one step. Routes translate HTTP to these calls and
- * nothing else; the WebSocket side asks `visibleRoom` the same question.
+ * nothing else; the WebSocket side asks `visibleRoom` and `standing` the same
+ * questions.
  */
 export class RoomService {
   constructor(
@@ -35,19 +67,17 @@ export class RoomService {
     private readonly onlineUsers: (room: string) => Promise<ReadonlySet<number>>,
   ) {}
 
-  /** The room and the asker's standing in it: the facts every rule is decided on. */
-  private async facts(asker: Asker, roomId: string): Promise<{ room: RoomRecord | undefined; who: Standing }> {
-    const room = await this.store.getRoom(roomId);
-    if (asker === 'admin') return { room, who: ADMIN };
-    if (!room) return { room, who: STRANGER };
-    const [banned, member] = await Promise.all([this.store.isBanned(roomId, asker.userId), this.store.isMember(roomId, asker.userId)]);
-    return { room, who: banned ? BANNED : member ? MEMBER : STRANGER };
+  /** The asker's standing in a room (an admin's is ADMIN wherever). */
+  async standing(asker: Asker, roomId: string): Promise<Standing> {
+    if (asker === 'admin') return ADMIN;
+    const { role, banned } = await this.store.memberStanding(roomId, asker.userId);
+    return standingOf(role, banned);
   }
 
   /** The room, if `asker` may do `action` in it; the refusal otherwise. */
-  async permitted(asker: Asker, roomId: string, action: RoomAction): Promise<RoomRecord> {
-    const { room, who } = await this.facts(asker, roomId);
-    authorize(action, who, roomId, room);
+  async permitted(asker: Asker, roomId: string, action: RoomAction, target?: Standing): Promise<RoomRecord> {
+    const [room, who] = await Promise.all([this.store.getRoom(roomId), this.standing(asker, roomId)]);
+    authorize(action, who, roomId, room, { target });
     return room!;
   }
 
@@ -56,39 +86,35 @@ export class RoomService {
     return this.permitted({ userId }, roomId, action);
   }
 
-  /** Public unarchived rooms and the user's own, with unread counts (the store applies the same visibility in its query). */
+  /** Public unarchived rooms and the user's own (direct conversations with their members' names), with unread counts. */
   async roomsFor(userId: number): Promise<RoomSummary[]> {
     const rooms = await this.store.listRoomsForUser(userId);
-    return rooms.map((r) => ({
-      id: r.id,
-      title: r.title,
-      topic: r.topic,
-      private: r.private,
-      archived: r.archived,
-      lastSeq: r.lastSeq,
-      joined: r.joined,
-      unread: r.unread,
-    }));
+    return Promise.all(
+      rooms.map(async (r) =>
+        r.kind === 'direct' ? toRoomSummary(r, (await this.store.listMembers(r.id)).map((m) => m.username)) : toRoomSummary(r),
+      ),
+    );
   }
 
-  /** A user makes a public room and becomes its first member; the admin API makes any room. */
+  /** A user's room is public or private, with them as its owner; the admin API makes rooms with no owner. */
   async create(asker: Asker, room: NewRoom): Promise<RoomRecord> {
+    if (room.id.startsWith(DIRECT_PREFIX)) {
+      throw new DomainError('invalid_request', `room ids beginning with ${DIRECT_PREFIX} are kept for direct conversations`);
+    }
     const byUser = asker !== 'admin';
-    let created: RoomRecord;
     try {
-      created = await this.store.createRoom({
+      return await this.store.createRoom({
         id: room.id,
         title: room.title,
         topic: room.topic ?? '',
-        private: byUser ? false : (room.private ?? false),
+        private: room.private ?? false,
         createdBy: byUser ? asker.userId : null,
+        members: byUser ? [{ userId: asker.userId, role: 'owner' }] : [],
       });
     } catch (err) {
       if (err instanceof ConflictError) throw new DomainError('conflict', `a room ${room.id} exists`);
       throw err;
     }
-    if (byUser) await this.store.addMember(created.id, asker.userId);
-    return created;
   }
 
   async history(asker: Asker, roomId: string, before: number | undefined, limit: number): Promise<ChatMessage[]> {
@@ -104,12 +130,20 @@ export class RoomService {
   }
 
   get(asker: Asker, roomId: string): Promise<RoomRecord> {
-    return this.permitted(asker, roomId, 'administer');
+    return this.permitted(asker, roomId, asker === 'admin' ? 'administer' : 'read');
   }
 
-  /** Title, topic, private, archived: stored, then every connection in the room hears of it. */
+  /**
+   * Title and topic (moderators), private and archived (the owner): stored,
+   * then every connection in the room hears of it. A direct conversation
+   * stays private.
+   */
   async update(asker: Asker, roomId: string, patch: RoomPatch): Promise<RoomRecord> {
-    await this.permitted(asker, roomId, 'administer');
+    const owns = patch.private !== undefined || patch.archived !== undefined;
+    const current = await this.permitted(asker, roomId, owns ? 'manage' : 'moderate');
+    if (current.kind === 'direct' && patch.private === false) {
+      throw new DomainError('invalid_request', 'a direct conversation cannot be made public');
+    }
     const room = await this.store.updateRoom(roomId, patch);
     if (!room) throw new DomainError('not_found', `no room ${roomId}`);
     await this.broker.publish({
@@ -125,20 +159,28 @@ export class RoomService {
 
   /** The room with its messages, members and bans; connections in it are told and leave it. */
   async delete(asker: Asker, roomId: string): Promise<void> {
-    await this.permitted(asker, roomId, 'administer');
+    await this.permitted(asker, roomId, 'manage');
     if (!(await this.store.deleteRoom(roomId))) throw new DomainError('not_found', `no room ${roomId}`);
     await this.broker.publish({ kind: 'room_deleted', room: roomId });
   }
 
+  /** Whoever may read the room sees who is in it, and their roles. */
   async members(asker: Asker, roomId: string): Promise<MemberView[]> {
-    await this.permitted(asker, roomId, 'administer');
+    await this.permitted(asker, roomId, 'read');
     const [members, online] = await Promise.all([this.store.listMembers(roomId), this.onlineUsers(roomId)]);
-    return members.map((m) => ({ username: m.username, online: online.has(m.userId), readSeq: m.readSeq }));
+    return members.map((m) => ({ username: m.username, online: online.has(m.userId), readSeq: m.readSeq, role: m.role }));
   }
 
-  /** Anyone's message, as a moderator would: marked deleted (text gone), and every connection hears of it. */
+  /** One's own message, or anyone's as a moderator: marked deleted (text gone), and every connection hears of it. */
   async deleteMessage(asker: Asker, roomId: string, messageId: number): Promise<MessageRecord> {
-    await this.permitted(asker, roomId, 'administer');
+    const [room, who, found] = await Promise.all([
+      this.store.getRoom(roomId),
+      this.standing(asker, roomId),
+      this.store.getMessage(roomId, messageId),
+    ]);
+    authorize('read', who, roomId, room);
+    if (!found || found.deletedAt !== null) throw new DomainError('not_found', `no message ${messageId} in ${roomId}`);
+    authorize('delete_message', who, roomId, room, { byAsker: asker !== 'admin' && found.authorId === asker.userId });
     const message = await this.store.deleteMessage(roomId, messageId, Date.now());
     if (!message) throw new DomainError('not_found', `no message ${messageId} in ${roomId}`);
     await this.broker.publish({ kind: 'message_updated', room: roomId, message });
@@ -147,8 +189,8 @@ export class RoomService {
 
   /** Out of the room (they may join again, if it is public); their connections leave it. */
   async kick(asker: Asker, roomId: string, username: string): Promise<UserRecord> {
-    await this.permitted(asker, roomId, 'administer');
-    const user = await this.userNamed(username);
+    const { user } = await this.onMember(asker, roomId, username, 'moderate');
+    // Kicking someone who is not in the room is no error (as in the admin API before roles): they are out either way.
     await this.store.removeMember(roomId, user.id);
     await this.broker.publish({ kind: 'member_removed', room: roomId, userId: user.id, reason: 'kicked' });
     return user;
@@ -156,21 +198,20 @@ export class RoomService {
 
   /** Banned and out, in one transaction; their connections leave the room. */
   async ban(asker: Asker, roomId: string, username: string): Promise<UserRecord> {
-    await this.permitted(asker, roomId, 'administer');
-    const user = await this.userNamed(username);
+    const { user } = await this.onMember(asker, roomId, username, 'moderate');
     await this.store.banMember(roomId, user.id);
     await this.broker.publish({ kind: 'member_removed', room: roomId, userId: user.id, reason: 'banned' });
     return user;
   }
 
   async unban(asker: Asker, roomId: string, username: string): Promise<UserRecord> {
-    await this.permitted(asker, roomId, 'administer');
+    await this.permitted(asker, roomId, 'moderate');
     const user = await this.userNamed(username);
     if (!(await this.store.removeBan(roomId, user.id))) throw new DomainError('not_found', `${user.username} is not banned from ${roomId}`);
     return user;
   }
 
-  /** A member now (a ban lifted), in one transaction: how a private room gets its members. */
+  /** A member now (a ban lifted), in one transaction: the admin API's way into a private room (users invite). */
   async addMember(asker: Asker, roomId: string, username: string): Promise<UserRecord> {
     await this.permitted(asker, roomId, 'administer');
     const user = await this.userNamed(username);
@@ -178,7 +219,43 @@ export class RoomService {
     return user;
   }
 
-  private async userNamed(username: string): Promise<UserRecord> {
+  /** The owner makes a member a moderator or a moderator a member; ownership moves only by `transfer`. */
+  async setRole(asker: Asker, roomId: string, username: string, role: 'moderator' | 'member'): Promise<UserRecord> {
+    const { user, target } = await this.onMember(asker, roomId, username, 'manage');
+    if (target.role === 'owner') throw new DomainError('forbidden', 'the owner keeps that role until they transfer ownership');
+    if (!(await this.store.setMemberRole(roomId, user.id, role))) throw new DomainError('not_found', `${user.username} is not in ${roomId}`);
+    await this.broker.publish({ kind: 'role_changed', room: roomId, userId: user.id, user: user.username, role });
+    return user;
+  }
+
+  /** The owner hands the room to a member and stays on as a moderator, in one transaction. */
+  async transfer(asker: Asker, roomId: string, username: string): Promise<UserRecord> {
+    if (asker === 'admin') throw new DomainError('invalid_request', 'ownership is transferred by its owner');
+    const { user } = await this.onMember(asker, roomId, username, 'manage');
+    if (user.id === asker.userId) throw new DomainError('invalid_request', 'you own this room already');
+    const me = await this.store.memberStanding(roomId, asker.userId);
+    if (!(await this.store.transferOwnership(roomId, asker.userId, user.id))) {
+      throw new DomainError('conflict', me.role === 'owner' ? `${user.username} is not a member of ${roomId}` : 'you are not the owner');
+    }
+    const meName = (await this.store.listMembers(roomId)).find((m) => m.userId === asker.userId)?.username;
+    await this.broker.publish({ kind: 'role_changed', room: roomId, userId: user.id, user: user.username, role: 'owner' });
+    if (meName) await this.broker.publish({ kind: 'role_changed', room: roomId, userId: asker.userId, user: meName, role: 'moderator' });
+    return user;
+  }
+
+  /** The user named, who must be in the room, and whether the asker may do `action` to them. */
+  private async onMember(asker: Asker, roomId: string, username: string, action: RoomAction): Promise<{ user: UserRecord; target: Standing }> {
+    const user = await this.userNamed(username);
+    const [room, who, target] = await Promise.all([
+      this.store.getRoom(roomId),
+      this.standing(asker, roomId),
+      this.standing({ userId: user.id }, roomId),
+    ]);
+    authorize(action, who, roomId, room, { target });
+    return { user, target };
+  }
+
+  async userNamed(username: string): Promise<UserRecord> {
     const user = await this.store.findUserByName(username);
     if (!user) throw new DomainError('not_found', `no user ${username}`);
     return user;

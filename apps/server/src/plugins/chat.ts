@@ -61,6 +61,8 @@ export const chatPlugin = fp(
     });
     app.decorate('chat', chat);
     app.decorate('rooms', chat.rooms);
+    app.decorate('conversations', chat.conversations);
+    app.decorate('invitations', chat.invitations);
     app.decorate('broker', broker);
     app.decorate('presence', presence);
   },

@@ -258,7 +258,7 @@ export const realtimePlugin = fp(
     // broker tells them all, this one at once), so no connection outlives the
     // session it was opened with, wherever it landed.
     app.broker.setNodeHandler((event) => {
-      if (event.kind !== 'session_ended') return;
+      if (event.kind === 'user_notice') return app.chat.deliverNotice(event);
       const open = bySession.get(event.session);
       if (!open) return;
       for (const conn of open) conn.close(SIGNED_OUT, 'signed out');

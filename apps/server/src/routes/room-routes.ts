@@ -1,15 +1,34 @@
-import { CreateRoomRequest, ErrorBody, HistoryQuery, HistoryResponse, Room, RoomId, RoomSummary } from '@chat/schema';
+import {
+  CreateRoomRequest,
+  ErrorBody,
+  HistoryQuery,
+  HistoryResponse,
+  MembersResponse,
+  RoleRequest,
+  Room,
+  RoomId,
+  RoomSummary,
+  UpdateRoomRequest,
+  Username,
+  UsernameBody,
+} from '@chat/schema';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requireUser } from '../plugins/auth.js';
 
-/** Rooms for signed-in users: list (with unread counts), create, read history. */
+/**
+ * Rooms for signed-in users: list (with unread counts), create, read history,
+ * and what a room's owner and moderators do to it (the rule module decides
+ * who may: a route only names the operation).
+ */
 export async function roomRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   // onRequest: the session is checked before the body is parsed or validated (401 before 400).
   app.addHook('onRequest', requireUser);
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
+  const RoomParams = z.object({ id: RoomId });
+  const asker = (request: { user?: { id: number } | undefined }) => ({ userId: request.user!.id });
 
   app.get(
     '/api/rooms',
@@ -33,13 +52,89 @@ export async function roomRoutes(fastify: FastifyInstance) {
     {
       schema: {
         tags: ['rooms'],
-        params: z.object({ id: RoomId }),
+        params: RoomParams,
         querystring: HistoryQuery,
         response: { 200: HistoryResponse, ...errors },
       },
     },
     async (request) => ({
-      messages: await app.rooms.history({ userId: request.user!.id }, request.params.id, request.query.before, request.query.limit),
+      messages: await app.rooms.history(asker(request), request.params.id, request.query.before, request.query.limit),
     }),
+  );
+
+  app.patch(
+    '/api/rooms/:id',
+    { schema: { tags: ['rooms'], params: RoomParams, body: UpdateRoomRequest, response: { 200: z.object({ room: Room }), ...errors } } },
+    async (request) => ({ room: await app.rooms.update(asker(request), request.params.id, request.body) }),
+  );
+
+  app.delete(
+    '/api/rooms/:id',
+    { schema: { tags: ['rooms'], params: RoomParams, response: { 204: z.null(), ...errors } } },
+    async (request, reply) => {
+      await app.rooms.delete(asker(request), request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/rooms/:id/members',
+    { schema: { tags: ['rooms'], params: RoomParams, response: { 200: MembersResponse, ...errors } } },
+    async (request) => ({ members: await app.rooms.members(asker(request), request.params.id) }),
+  );
+
+  app.delete(
+    '/api/rooms/:id/messages/:messageId',
+    {
+      schema: {
+        tags: ['rooms'],
+        params: z.object({ id: RoomId, messageId: z.coerce.number().int().positive() }),
+        response: { 204: z.null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      await app.rooms.deleteMessage(asker(request), request.params.id, request.params.messageId);
+      return reply.status(204).send(null);
+    },
+  );
+
+  const memberActions = {
+    kick: (a: { userId: number }, room: string, username: string) => app.rooms.kick(a, room, username),
+    ban: (a: { userId: number }, room: string, username: string) => app.rooms.ban(a, room, username),
+    unban: (a: { userId: number }, room: string, username: string) => app.rooms.unban(a, room, username),
+    transfer: (a: { userId: number }, room: string, username: string) => app.rooms.transfer(a, room, username),
+  };
+  const memberRoute = (method: 'POST' | 'DELETE', path: string, action: keyof typeof memberActions) =>
+    app.route({
+      method,
+      url: `/api/rooms/:id/${path}`,
+      schema: { tags: ['rooms'], params: RoomParams, body: UsernameBody, response: { 204: z.null(), ...errors } },
+      handler: async (request, reply) => {
+        const user = await memberActions[action](asker(request), request.params.id, request.body.username);
+        request.log.info({ action, room: request.params.id, by: request.user!.username, user: user.username }, 'moderation');
+        return reply.status(204).send(null);
+      },
+    });
+  memberRoute('POST', 'kick', 'kick');
+  memberRoute('POST', 'bans', 'ban');
+  memberRoute('DELETE', 'bans', 'unban');
+  memberRoute('POST', 'owner', 'transfer');
+
+  app.put(
+    '/api/rooms/:id/members/:username/role',
+    {
+      schema: {
+        tags: ['rooms'],
+        params: z.object({ id: RoomId, username: Username }),
+        body: RoleRequest,
+        response: { 204: z.null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { id, username } = request.params;
+      await app.rooms.setRole(asker(request), id, username, request.body.role);
+      request.log.info({ action: 'set_role', room: id, by: request.user!.username, user: username, role: request.body.role }, 'moderation');
+      return reply.status(204).send(null);
+    },
   );
 }

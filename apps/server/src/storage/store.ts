@@ -13,8 +13,15 @@ export interface UserRecord {
   createdAt: number;
 }
 
+/** A member's role in a room: owners and moderators moderate, owners also manage roles. */
+export type RoomRole = 'owner' | 'moderator' | 'member';
+
+/** `room`: a room with a title, public or private; `direct`: a conversation between named users. */
+export type RoomKind = 'room' | 'direct';
+
 export interface RoomRecord {
   id: string;
+  kind: RoomKind;
   title: string;
   topic: string;
   private: boolean;
@@ -27,12 +34,64 @@ export interface RoomRecord {
 export interface RoomForUser extends RoomRecord {
   joined: boolean;
   unread: number;
+  /** The user's role, when a member. */
+  role: RoomRole | null;
 }
 
 export interface MemberRecord {
   userId: number;
   username: string;
   readSeq: number;
+  role: RoomRole;
+}
+
+/** What decides a user's rights in a room (see chat/access.ts). */
+export interface MemberStanding {
+  role: RoomRole | null;
+  banned: boolean;
+}
+
+export interface NewRoomRecord {
+  id: string;
+  title: string;
+  topic: string;
+  private: boolean;
+  createdBy: number | null;
+  kind?: RoomKind | undefined;
+  /** A direct conversation's members, sorted ids joined by ':', unique: the same 1:1 is never made twice. */
+  directKey?: string | undefined;
+  /** Members made with the room, in the same transaction. */
+  members?: ReadonlyArray<{ userId: number; role: RoomRole }> | undefined;
+}
+
+export type InvitationState = 'pending' | 'accepted' | 'declined' | 'revoked';
+
+/** An invitation into a room: for one user, or a link (a token) with an expiry and a use count. */
+export interface InvitationRecord {
+  id: number;
+  roomId: string;
+  roomTitle: string;
+  /** Who invited (a username), null once that account is gone. */
+  invitedBy: string | null;
+  /** The invited user; null for a link. */
+  userId: number | null;
+  username: string | null;
+  /** Epoch ms, null: never expires. */
+  expiresAt: number | null;
+  /** A link's remaining uses; null for a user's invitation. */
+  usesLeft: number | null;
+  state: InvitationState;
+  createdAt: number;
+}
+
+export interface NewInvitation {
+  roomId: string;
+  invitedBy: number;
+  /** Exactly one of the two: a user's invitation, or a link's hashed token. */
+  userId?: number | undefined;
+  tokenHash?: string | undefined;
+  expiresAt: number | null;
+  uses?: number | undefined;
 }
 
 export interface MessageRecord {
@@ -82,8 +141,11 @@ export interface ChatStore {
   findSessionUser(tokenHash: string, now: number): Awaitable<UserRecord | undefined>;
   deleteSession(tokenHash: string): Awaitable<void>;
 
-  createRoom(room: { id: string; title: string; topic: string; private: boolean; createdBy: number | null }): Awaitable<RoomRecord>;
+  /** The room and its first members, in one transaction; ConflictError when the id or the direct key is taken. */
+  createRoom(room: NewRoomRecord): Awaitable<RoomRecord>;
   getRoom(id: string): Awaitable<RoomRecord | undefined>;
+  /** The direct conversation with this key (see `NewRoomRecord.directKey`). */
+  findDirectRoom(directKey: string): Awaitable<RoomRecord | undefined>;
   listRooms(): Awaitable<RoomRecord[]>;
   /** Public, unarchived rooms and every room the user belongs to, with unread counts. */
   listRoomsForUser(userId: number): Awaitable<RoomForUser[]>;
@@ -94,6 +156,16 @@ export interface ChatStore {
   removeMember(roomId: string, userId: number): Awaitable<boolean>;
   isMember(roomId: string, userId: number): Awaitable<boolean>;
   listMembers(roomId: string): Awaitable<MemberRecord[]>;
+  /** The user's role (null: not a member) and whether they are banned, in one read. */
+  memberStanding(roomId: string, userId: number): Awaitable<MemberStanding>;
+  /** Sets a member's role; false when they are not a member. */
+  setMemberRole(roomId: string, userId: number, role: RoomRole): Awaitable<boolean>;
+  /**
+   * The owner becomes a moderator and the member the owner, in one
+   * transaction; false (nothing written) unless `fromUserId` is the owner and
+   * `toUserId` a member.
+   */
+  transferOwnership(roomId: string, fromUserId: number, toUserId: number): Awaitable<boolean>;
   setReadCursor(roomId: string, userId: number, seq: number): Awaitable<number>;
   addBan(roomId: string, userId: number): Awaitable<void>;
   removeBan(roomId: string, userId: number): Awaitable<boolean>;
@@ -118,6 +190,31 @@ export interface ChatStore {
    * nothing, as in `banMember`.
    */
   admitMember(roomId: string, userId: number): Awaitable<void>;
+
+  /**
+   * A user's invitation (a pending one for the same user and room is
+   * returned as it is: inviting twice is one invitation), or a link.
+   */
+  createInvitation(invitation: NewInvitation): Awaitable<InvitationRecord>;
+  getInvitation(id: number): Awaitable<InvitationRecord | undefined>;
+  findInvitationByToken(tokenHash: string): Awaitable<InvitationRecord | undefined>;
+  /** A user's pending, unexpired invitations, newest first. */
+  pendingInvitationsFor(userId: number, now: number): Awaitable<InvitationRecord[]>;
+  /** A room's pending, unexpired invitations and links, newest first. */
+  roomInvitations(roomId: string, now: number): Awaitable<InvitationRecord[]>;
+  /**
+   * Accepts (the user becomes a member, in the same transaction) or declines
+   * the user's pending, unexpired invitation; false when there is none.
+   */
+  answerInvitation(id: number, userId: number, answer: 'accepted' | 'declined', now: number): Awaitable<boolean>;
+  /**
+   * Uses a pending, unexpired link with uses left: one use fewer and the user
+   * a member, in one transaction. The room's id, or undefined when the link
+   * is spent, expired, revoked or unknown.
+   */
+  redeemInvitationLink(tokenHash: string, userId: number, now: number): Awaitable<string | undefined>;
+  /** Pending → revoked; false when it was not pending. */
+  revokeInvitation(id: number): Awaitable<boolean>;
 
   /** Stores a batch in one transaction; each message gets the next `seq` of its room. */
   appendMessages(batch: NewMessage[]): Awaitable<AppendResult[]>;

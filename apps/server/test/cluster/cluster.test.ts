@@ -233,6 +233,29 @@ describe.skipIf(!enabled)('three nodes on PostgreSQL and Redis (needs DATABASE_U
     for (const node of nodes) await expect(ChatSocket.open(node.wsUrl, alice)).rejects.toMatchObject({ status: 401 });
   }, 60_000);
 
+  it('a direct conversation, an invitation and a role change made on one node reach the user on the other', async () => {
+    const { nodes } = await startCluster(2);
+    const [n1, n2] = nodes as [ServerProcess, ServerProcess];
+    const alice = await guest(n1.url, 'alice');
+    const bob = await guest(n2.url, 'bob');
+    const bobOn2 = await open(n2, bob);
+    // A conversation opened on node 1 appears on node 2.
+    const dm = await http(n1.url, 'POST', '/api/conversations', { token: alice.token, body: { usernames: [bob.username] } });
+    expect(dm.status).toBe(201);
+    const added = await bobOn2.waitFor('room_added', (m) => m.type === 'room_added');
+    expect(added).toMatchObject({ room: { id: dm.body.room.id, kind: 'direct' } });
+    // An invitation into alice's private room, made on node 1, is seen on node 2 and accepted there.
+    expect((await http(n1.url, 'POST', '/api/rooms', { token: alice.token, body: { id: 'club', title: 'Club', private: true } })).status).toBe(201);
+    const invited = await http(n1.url, 'POST', '/api/rooms/club/invitations', { token: alice.token, body: { username: bob.username } });
+    expect(invited.status).toBe(201);
+    expect(await bobOn2.waitFor('invitation', (m) => m.type === 'invitation')).toMatchObject({ invitation: { id: invited.body.invitation.id } });
+    expect((await http(n2.url, 'POST', `/api/invitations/${invited.body.invitation.id}/accept`, { token: bob.token })).status).toBe(204);
+    expect((await bobOn2.join('club')).type).toBe('joined');
+    // A role change on node 1 is heard in the room on node 2.
+    expect((await http(n1.url, 'PUT', `/api/rooms/club/members/${bob.username}/role`, { token: alice.token, body: { role: 'moderator' } })).status).toBe(204);
+    expect(await bobOn2.waitFor('role', (m) => m.type === 'role')).toEqual({ type: 'role', room: 'club', user: bob.username, role: 'moderator' });
+  }, 60_000);
+
   it('a node killed with SIGKILL: its clients resume on another node with `since`, nothing lost or doubled, and its idle users go offline', async () => {
     const { nodes } = await startCluster(3);
     const [n1, n2, n3] = nodes as [ServerProcess, ServerProcess, ServerProcess];

@@ -74,6 +74,31 @@ const MIGRATIONS: string[] = [
     DROP CONSTRAINT messages_author_id_client_msg_id_key,
     ADD CONSTRAINT messages_client_msg_id_author_id_key UNIQUE (client_msg_id, author_id);
   `,
+  // 3: room roles, direct conversations, invitations, as in SQLite (see its step 3).
+  `
+  ALTER TABLE room_members ADD COLUMN role TEXT NOT NULL DEFAULT 'member'
+    CHECK (role IN ('owner', 'moderator', 'member'));
+  UPDATE room_members m SET role = 'owner' FROM rooms r WHERE r.id = m.room_id AND r.created_by = m.user_id;
+  ALTER TABLE rooms ADD COLUMN kind TEXT NOT NULL DEFAULT 'room' CHECK (kind IN ('room', 'direct'));
+  ALTER TABLE rooms ADD COLUMN direct_key TEXT;
+  CREATE UNIQUE INDEX rooms_direct_key ON rooms(direct_key) WHERE direct_key IS NOT NULL;
+  CREATE TABLE invitations (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    room_id TEXT COLLATE "C" NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+    invited_by BIGINT REFERENCES users(id) ON DELETE SET NULL,
+    user_id BIGINT REFERENCES users(id) ON DELETE CASCADE,
+    token_hash TEXT UNIQUE,
+    expires_at BIGINT,
+    uses_left INTEGER,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'accepted', 'declined', 'revoked')),
+    created_at BIGINT NOT NULL,
+    answered_at BIGINT,
+    CHECK ((user_id IS NULL) <> (token_hash IS NULL))
+  );
+  CREATE UNIQUE INDEX invitations_pending ON invitations(room_id, user_id) WHERE state = 'pending' AND user_id IS NOT NULL;
+  CREATE INDEX invitations_user ON invitations(user_id, state) WHERE user_id IS NOT NULL;
+  CREATE INDEX invitations_room ON invitations(room_id, state);
+  `,
 ];
 
 /** The first key of the advisory lock: "chat" in ASCII, so the lock is recognisable in pg_locks. */
@@ -88,17 +113,18 @@ const LOCK_CLASS = 0x63686174;
  * first takes an advisory lock, so one node applies the steps while the others
  * wait, then find `schema_migrations` up to date and apply nothing. The lock
  * is keyed by schema, so separate schemas (the tests') never wait for each other.
+ * `target`: a test's older schema; default all steps.
  */
-export async function migrate(pool: Pool): Promise<number> {
+export async function migrate(pool: Pool, target = MIGRATIONS.length): Promise<number> {
   await inTransaction(pool, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock($1, hashtext(COALESCE(current_schema(), '')))", [LOCK_CLASS]);
     await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
     const { rows } = await client.query<{ v: number }>('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations');
-    for (let version = rows[0]!.v + 1; version <= MIGRATIONS.length; version++) {
+    for (let version = rows[0]!.v + 1; version <= target; version++) {
       await client.query(MIGRATIONS[version - 1]!);
       await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, Date.now()]);
     }
     return true;
   });
-  return MIGRATIONS.length;
+  return target;
 }

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { ChatStore } from '../store.js';
+import { createInvitationsRepository } from './invitations-repository.js';
 import { createMessagesRepository } from './messages-repository.js';
 import { migrate } from './migrations.js';
 import { createRoomsRepository } from './rooms-repository.js';
@@ -58,6 +59,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const users = createUsersRepository(pool);
   const sessions = createSessionsRepository(pool);
   const rooms = createRoomsRepository(pool);
+  const invitations = createInvitationsRepository(pool);
   const messages = createMessagesRepository(pool);
   try {
     if (schema !== undefined) {
@@ -85,6 +87,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     deleteSession: sessions.remove,
     createRoom: rooms.create,
     getRoom: rooms.get,
+    findDirectRoom: rooms.findDirect,
     listRooms: rooms.list,
     listRoomsForUser: rooms.listForUser,
     updateRoom: rooms.update,
@@ -93,12 +96,23 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     removeMember: rooms.removeMember,
     isMember: rooms.isMember,
     listMembers: rooms.members,
+    memberStanding: rooms.standing,
+    setMemberRole: rooms.setRole,
+    transferOwnership: rooms.transferOwnership,
     setReadCursor: rooms.setReadCursor,
     addBan: rooms.addBan,
     removeBan: rooms.removeBan,
     isBanned: rooms.isBanned,
     banMember: rooms.banMember,
     admitMember: rooms.admitMember,
+    createInvitation: invitations.create,
+    getInvitation: invitations.get,
+    findInvitationByToken: invitations.findByToken,
+    pendingInvitationsFor: invitations.pendingFor,
+    roomInvitations: invitations.forRoom,
+    answerInvitation: invitations.answer,
+    redeemInvitationLink: invitations.redeem,
+    revokeInvitation: invitations.revoke,
     appendMessages: messages.append,
     getMessage: messages.get,
     messagesAfter: messages.after,

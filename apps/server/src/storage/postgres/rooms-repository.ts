@@ -1,21 +1,53 @@
 import type { Pool } from 'pg';
 import { ROOM_COLUMNS, toRoom, type RoomRow } from '../room-row.js';
-import { ConflictError, type MemberRecord, type RoomForUser, type RoomPatch, type RoomRecord } from '../store.js';
+import {
+  ConflictError,
+  type MemberRecord,
+  type MemberStanding,
+  type NewRoomRecord,
+  type RoomForUser,
+  type RoomPatch,
+  type RoomRecord,
+  type RoomRole,
+} from '../store.js';
 import { statement, withoutNul } from './sql.js';
 
-const insertRoom = statement(
+// The room and its first members in one statement (one transaction): a taken
+// id or direct key inserts nothing, so no members either.
+const insertRoom = statement<{ id: string }>(
   'rooms_insert',
-  `INSERT INTO rooms (id, title, topic, private, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-   ON CONFLICT (id) DO NOTHING`,
+  `WITH room AS (
+     INSERT INTO rooms (id, kind, direct_key, title, topic, private, created_by, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING id),
+   members AS (
+     INSERT INTO room_members (room_id, user_id, joined_at, role)
+     SELECT room.id, m.user_id, $8, m.role FROM room, unnest($9::bigint[], $10::text[]) AS m(user_id, role))
+   SELECT id FROM room`,
+);
+const roomByDirectKey = statement<RoomRow>('rooms_by_direct_key', `SELECT ${ROOM_COLUMNS} FROM rooms r WHERE r.direct_key = $1`);
+const standing = statement<{ role: RoomRole | null; banned: boolean }>(
+  'members_standing',
+  `SELECT (SELECT role FROM room_members WHERE room_id = $1 AND user_id = $2) AS role,
+          EXISTS (SELECT 1 FROM room_bans WHERE room_id = $1 AND user_id = $2) AS banned`,
+);
+const setRole = statement('members_set_role', 'UPDATE room_members SET role = $3 WHERE room_id = $1 AND user_id = $2');
+// Both rows change in one statement, and only when the first is the owner and the second a member.
+const transferOwnership = statement(
+  'members_transfer_ownership',
+  `UPDATE room_members SET role = CASE WHEN user_id = $2 THEN 'moderator' ELSE 'owner' END
+    WHERE room_id = $1 AND user_id IN ($2, $3)
+      AND EXISTS (SELECT 1 FROM room_members WHERE room_id = $1 AND user_id = $2 AND role = 'owner')
+      AND EXISTS (SELECT 1 FROM room_members WHERE room_id = $1 AND user_id = $3)
+      AND $2 <> $3`,
 );
 const roomById = statement<RoomRow>('rooms_by_id', `SELECT ${ROOM_COLUMNS} FROM rooms r WHERE r.id = $1`);
 const allRooms = statement<RoomRow>('rooms_all', `SELECT ${ROOM_COLUMNS} FROM rooms r ORDER BY r.id`);
 // The SQLite query, operator for operator: AND binds tighter than OR, so a member
 // sees a room whatever its flags, and a ban hides only public rooms they are not in.
-const roomsForUser = statement<RoomRow & { joined: boolean; unread: number }>(
+const roomsForUser = statement<RoomRow & { joined: boolean; unread: number; role: RoomRole | null }>(
   'rooms_for_user',
   `SELECT ${ROOM_COLUMNS},
-          m.user_id IS NOT NULL AS joined,
+          m.user_id IS NOT NULL AS joined, m.role,
           CASE WHEN m.user_id IS NULL THEN 0 ELSE
             (SELECT COUNT(*) FROM messages x
               WHERE x.room_id = r.id AND x.seq > m.read_seq AND x.deleted_at IS NULL AND x.author_id <> m.user_id)
@@ -32,9 +64,9 @@ const insertMember = statement(
 );
 const deleteMember = statement('members_delete', 'DELETE FROM room_members WHERE room_id = $1 AND user_id = $2');
 const memberExists = statement('members_exists', 'SELECT 1 FROM room_members WHERE room_id = $1 AND user_id = $2');
-const roomMembers = statement<{ user_id: number; username: string; read_seq: number }>(
+const roomMembers = statement<{ user_id: number; username: string; read_seq: number; role: RoomRole }>(
   'members_of_room',
-  `SELECT m.user_id, u.username, m.read_seq FROM room_members m JOIN users u ON u.id = m.user_id
+  `SELECT m.user_id, u.username, m.read_seq, m.role FROM room_members m JOIN users u ON u.id = m.user_id
     WHERE m.room_id = $1 ORDER BY u.username_key`,
 );
 // The cursor only moves forward, and never past the room's last message.
@@ -87,18 +119,44 @@ export function createRoomsRepository(pool: Pool) {
   };
 
   return {
-    async create(room: { id: string; title: string; topic: string; private: boolean; createdBy: number | null }): Promise<RoomRecord> {
-      const result = await insertRoom(pool, [room.id, withoutNul(room.title), withoutNul(room.topic), room.private, room.createdBy, Date.now()]);
-      if (result.rowCount === 0) throw new ConflictError(`the room ${room.id} exists`);
+    async create(room: NewRoomRecord): Promise<RoomRecord> {
+      const members = room.members ?? [];
+      const result = await insertRoom(pool, [
+        room.id,
+        room.kind ?? 'room',
+        room.directKey ?? null,
+        withoutNul(room.title),
+        withoutNul(room.topic),
+        room.private,
+        room.createdBy,
+        Date.now(),
+        members.map((m) => m.userId),
+        members.map((m) => m.role),
+      ]);
+      if (result.rows.length === 0) throw new ConflictError(`the room ${room.id} exists`);
       return (await get(room.id))!;
     },
     get,
+    async findDirect(directKey: string): Promise<RoomRecord | undefined> {
+      const { rows } = await roomByDirectKey(pool, [directKey]);
+      return rows[0] && toRoom(rows[0]);
+    },
+    async standing(roomId: string, userId: number): Promise<MemberStanding> {
+      const row = (await standing(pool, [roomId, userId])).rows[0]!;
+      return { role: row.role ?? null, banned: row.banned };
+    },
+    async setRole(roomId: string, userId: number, role: RoomRole): Promise<boolean> {
+      return ((await setRole(pool, [roomId, userId, role])).rowCount ?? 0) > 0;
+    },
+    async transferOwnership(roomId: string, fromUserId: number, toUserId: number): Promise<boolean> {
+      return ((await transferOwnership(pool, [roomId, fromUserId, toUserId])).rowCount ?? 0) === 2;
+    },
     async list(): Promise<RoomRecord[]> {
       return (await allRooms(pool)).rows.map(toRoom);
     },
     async listForUser(userId: number): Promise<RoomForUser[]> {
       const { rows } = await roomsForUser(pool, [userId]);
-      return rows.map((row) => ({ ...toRoom(row), joined: row.joined, unread: row.unread }));
+      return rows.map((row) => ({ ...toRoom(row), joined: row.joined, unread: row.unread, role: row.role ?? null }));
     },
     async update(id: string, patch: RoomPatch): Promise<RoomRecord | undefined> {
       const sets: string[] = [];
@@ -129,7 +187,7 @@ export function createRoomsRepository(pool: Pool) {
     },
     async members(roomId: string): Promise<MemberRecord[]> {
       const { rows } = await roomMembers(pool, [roomId]);
-      return rows.map((m) => ({ userId: m.user_id, username: m.username, readSeq: m.read_seq }));
+      return rows.map((m) => ({ userId: m.user_id, username: m.username, readSeq: m.read_seq, role: m.role }));
     },
     async setReadCursor(roomId: string, userId: number, seq: number): Promise<number> {
       return (await setReadCursor(pool, [seq, roomId, userId])).rows[0]?.read_seq ?? 0;

@@ -89,6 +89,33 @@ const MIGRATIONS: string[] = [
   DROP TABLE messages;
   ALTER TABLE messages_v2 RENAME TO messages;
   `,
+  // 3: room roles, direct conversations, invitations. The creator of a room
+  // who is still in it becomes its owner; everyone else stays a member.
+  `
+  ALTER TABLE room_members ADD COLUMN role TEXT NOT NULL DEFAULT 'member'
+    CHECK (role IN ('owner', 'moderator', 'member'));
+  UPDATE room_members SET role = 'owner'
+   WHERE user_id = (SELECT created_by FROM rooms WHERE rooms.id = room_members.room_id);
+  ALTER TABLE rooms ADD COLUMN kind TEXT NOT NULL DEFAULT 'room' CHECK (kind IN ('room', 'direct'));
+  ALTER TABLE rooms ADD COLUMN direct_key TEXT;   -- a direct conversation's sorted member ids: one 1:1 per pair
+  CREATE UNIQUE INDEX rooms_direct_key ON rooms(direct_key) WHERE direct_key IS NOT NULL;
+  CREATE TABLE invitations (
+    id INTEGER PRIMARY KEY,
+    room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+    invited_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,   -- the invited user; NULL for a link
+    token_hash TEXT UNIQUE,                                    -- a link's token, hashed; NULL for a user's
+    expires_at INTEGER,                                        -- NULL: never
+    uses_left INTEGER,                                         -- a link's remaining uses
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'accepted', 'declined', 'revoked')),
+    created_at INTEGER NOT NULL,
+    answered_at INTEGER,
+    CHECK ((user_id IS NULL) <> (token_hash IS NULL))
+  );
+  CREATE UNIQUE INDEX invitations_pending ON invitations(room_id, user_id) WHERE state = 'pending' AND user_id IS NOT NULL;
+  CREATE INDEX invitations_user ON invitations(user_id, state) WHERE user_id IS NOT NULL;
+  CREATE INDEX invitations_room ON invitations(room_id, state);
+  `,
 ];
 
 /** Applies the steps up to `target` (all of them unless a test wants an older schema); returns the version reached. */

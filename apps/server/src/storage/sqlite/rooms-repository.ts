@@ -1,17 +1,27 @@
 import type { Database } from 'better-sqlite3';
 import { ROOM_COLUMNS, toRoom, type RoomRow } from '../room-row.js';
-import { ConflictError, type MemberRecord, type RoomForUser, type RoomPatch, type RoomRecord } from '../store.js';
+import {
+  ConflictError,
+  type MemberRecord,
+  type MemberStanding,
+  type NewRoomRecord,
+  type RoomForUser,
+  type RoomPatch,
+  type RoomRecord,
+  type RoomRole,
+} from '../store.js';
 
 export function createRoomsRepository(db: Database) {
   const insert = db.prepare(
-    `INSERT INTO rooms (id, title, topic, private, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)
-     ON CONFLICT (id) DO NOTHING`,
+    `INSERT INTO rooms (id, kind, direct_key, title, topic, private, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT DO NOTHING`,
   );
+  const byDirectKey = db.prepare<[string], RoomRow>(`SELECT ${ROOM_COLUMNS} FROM rooms r WHERE r.direct_key = ?`);
   const byId = db.prepare<[string], RoomRow>(`SELECT ${ROOM_COLUMNS} FROM rooms r WHERE r.id = ?`);
   const all = db.prepare<[], RoomRow>(`SELECT ${ROOM_COLUMNS} FROM rooms r ORDER BY r.id`);
-  const forUser = db.prepare<[number, number], RoomRow & { joined: number; unread: number }>(
+  const forUser = db.prepare<[number, number], RoomRow & { joined: number; unread: number; role: RoomRole | null }>(
     `SELECT ${ROOM_COLUMNS},
-            m.user_id IS NOT NULL AS joined,
+            m.user_id IS NOT NULL AS joined, m.role,
             CASE WHEN m.user_id IS NULL THEN 0 ELSE
               (SELECT COUNT(*) FROM messages x
                 WHERE x.room_id = r.id AND x.seq > m.read_seq AND x.deleted_at IS NULL AND x.author_id <> m.user_id)
@@ -25,12 +35,21 @@ export function createRoomsRepository(db: Database) {
   const addMember = db.prepare(
     'INSERT INTO room_members (room_id, user_id, joined_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
   );
+  const addMemberAs = db.prepare(
+    'INSERT INTO room_members (room_id, user_id, joined_at, role) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  );
+  const standing = db.prepare<[string, number, string, number], { role: RoomRole | null; banned: number }>(
+    `SELECT (SELECT role FROM room_members WHERE room_id = ? AND user_id = ?) AS role,
+            EXISTS (SELECT 1 FROM room_bans WHERE room_id = ? AND user_id = ?) AS banned`,
+  );
+  const setRole = db.prepare('UPDATE room_members SET role = ? WHERE room_id = ? AND user_id = ?');
+  const roleOf = db.prepare<[string, number], { role: RoomRole }>('SELECT role FROM room_members WHERE room_id = ? AND user_id = ?');
   const removeMember = db.prepare('DELETE FROM room_members WHERE room_id = ? AND user_id = ?');
   const isMember = db.prepare<[string, number], { one: number }>(
     'SELECT 1 AS one FROM room_members WHERE room_id = ? AND user_id = ?',
   );
-  const members = db.prepare<[string], { user_id: number; username: string; read_seq: number }>(
-    `SELECT m.user_id, u.username, m.read_seq FROM room_members m JOIN users u ON u.id = m.user_id
+  const members = db.prepare<[string], { user_id: number; username: string; read_seq: number; role: RoomRole }>(
+    `SELECT m.user_id, u.username, m.read_seq, m.role FROM room_members m JOIN users u ON u.id = m.user_id
       WHERE m.room_id = ? ORDER BY u.username_key`,
   );
   // The cursor only moves forward, and never past the room's last message.
@@ -64,6 +83,21 @@ export function createRoomsRepository(db: Database) {
     addMember.run(roomId, userId, Date.now());
   });
 
+  const create = db.transaction((room: NewRoomRecord): RoomRecord => {
+    const now = Date.now();
+    const result = insert.run(room.id, room.kind ?? 'room', room.directKey ?? null, room.title, room.topic, room.private ? 1 : 0, room.createdBy, now);
+    if (result.changes === 0) throw new ConflictError(`the room ${room.id} exists`);
+    for (const m of room.members ?? []) addMemberAs.run(room.id, m.userId, now, m.role);
+    return toRoom(byId.get(room.id)!);
+  });
+  const transferOwnership = db.transaction((roomId: string, fromUserId: number, toUserId: number): boolean => {
+    if (fromUserId === toUserId) return false;
+    if (roleOf.get(roomId, fromUserId)?.role !== 'owner' || roleOf.get(roomId, toUserId) === undefined) return false;
+    setRole.run('moderator', roomId, fromUserId);
+    setRole.run('owner', roomId, toUserId);
+    return true;
+  });
+
   const update = (id: string, patch: RoomPatch): RoomRecord | undefined => {
     const sets: string[] = [];
     const values: Array<string | number> = [];
@@ -81,10 +115,12 @@ export function createRoomsRepository(db: Database) {
   };
 
   return {
-    create(room: { id: string; title: string; topic: string; private: boolean; createdBy: number | null }): RoomRecord {
-      const result = insert.run(room.id, room.title, room.topic, room.private ? 1 : 0, room.createdBy, Date.now());
-      if (result.changes === 0) throw new ConflictError(`the room ${room.id} exists`);
-      return toRoom(byId.get(room.id)!);
+    create(room: NewRoomRecord): RoomRecord {
+      return create(room);
+    },
+    findDirect(directKey: string): RoomRecord | undefined {
+      const row = byDirectKey.get(directKey);
+      return row && toRoom(row);
     },
     get(id: string): RoomRecord | undefined {
       const row = byId.get(id);
@@ -94,7 +130,9 @@ export function createRoomsRepository(db: Database) {
       return all.all().map(toRoom);
     },
     listForUser(userId: number): RoomForUser[] {
-      return forUser.all(userId, userId).map((row) => ({ ...toRoom(row), joined: row.joined === 1, unread: row.unread }));
+      return forUser
+        .all(userId, userId)
+        .map((row) => ({ ...toRoom(row), joined: row.joined === 1, unread: row.unread, role: row.role ?? null }));
     },
     update,
     remove(id: string): boolean {
@@ -110,7 +148,17 @@ export function createRoomsRepository(db: Database) {
       return isMember.get(roomId, userId) !== undefined;
     },
     members(roomId: string): MemberRecord[] {
-      return members.all(roomId).map((m) => ({ userId: m.user_id, username: m.username, readSeq: m.read_seq }));
+      return members.all(roomId).map((m) => ({ userId: m.user_id, username: m.username, readSeq: m.read_seq, role: m.role }));
+    },
+    standing(roomId: string, userId: number): MemberStanding {
+      const row = standing.get(roomId, userId, roomId, userId)!;
+      return { role: row.role ?? null, banned: row.banned === 1 };
+    },
+    setRole(roomId: string, userId: number, role: RoomRole): boolean {
+      return setRole.run(role, roomId, userId).changes > 0;
+    },
+    transferOwnership(roomId: string, fromUserId: number, toUserId: number): boolean {
+      return transferOwnership(roomId, fromUserId, toUserId);
     },
     setReadCursor(roomId: string, userId: number, seq: number): number {
       return setRead.get(seq, roomId, userId)?.read_seq ?? 0;

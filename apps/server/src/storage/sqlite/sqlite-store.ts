@@ -3,6 +3,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { ChatStore } from '../store.js';
 import { openConnection } from './connection.js';
+import { createInvitationsRepository } from './invitations-repository.js';
 import { createMessagesRepository } from './messages-repository.js';
 import { migrate } from './migrations.js';
 import { createRoomsRepository } from './rooms-repository.js';
@@ -45,6 +46,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   const users = createUsersRepository(db);
   const sessions = createSessionsRepository(db);
   const rooms = createRoomsRepository(db);
+  const invitations = createInvitationsRepository(db);
   const messages = createMessagesRepository(db);
   sessions.purgeExpired(Date.now());
   const health = db.prepare('SELECT 1 AS ok');
@@ -66,6 +68,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     deleteSession: write ? write('sessions', 'remove') : sessions.remove,
     createRoom: write ? write('rooms', 'create') : rooms.create,
     getRoom: rooms.get,
+    findDirectRoom: rooms.findDirect,
     listRooms: rooms.list,
     listRoomsForUser: rooms.listForUser,
     updateRoom: write ? write('rooms', 'update') : rooms.update,
@@ -74,6 +77,9 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     removeMember: write ? write('rooms', 'removeMember') : rooms.removeMember,
     isMember: rooms.isMember,
     listMembers: rooms.members,
+    memberStanding: rooms.standing,
+    setMemberRole: write ? write('rooms', 'setRole') : rooms.setRole,
+    transferOwnership: write ? write('rooms', 'transferOwnership') : rooms.transferOwnership,
     setReadCursor: write ? write('rooms', 'setReadCursor') : rooms.setReadCursor,
     addBan: write ? write('rooms', 'addBan') : rooms.addBan,
     removeBan: write ? write('rooms', 'removeBan') : rooms.removeBan,
@@ -81,6 +87,14 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     // One request each: the writer thread runs a request in a savepoint of its own, so both halves commit or neither.
     banMember: write ? write('rooms', 'banMember') : rooms.banMember,
     admitMember: write ? write('rooms', 'admitMember') : rooms.admitMember,
+    createInvitation: write ? write('invitations', 'create') : invitations.create,
+    getInvitation: invitations.get,
+    findInvitationByToken: invitations.findByToken,
+    pendingInvitationsFor: invitations.pendingFor,
+    roomInvitations: invitations.forRoom,
+    answerInvitation: write ? write('invitations', 'answer') : invitations.answer,
+    redeemInvitationLink: write ? write('invitations', 'redeem') : invitations.redeem,
+    revokeInvitation: write ? write('invitations', 'revoke') : invitations.revoke,
     appendMessages: writer ? (batch) => writer.append(batch, messages.authorName) : messages.append,
     // The writer thread takes requests one after another from its queue.
     appendsInOrder: writer !== undefined,

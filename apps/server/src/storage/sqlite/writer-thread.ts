@@ -13,6 +13,7 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { openConnection, type Synchronous } from './connection.js';
 import { fromColumns, type AppendColumns } from './append-wire.js';
+import { createInvitationsRepository } from './invitations-repository.js';
 import { createMessagesRepository } from './messages-repository.js';
 import { createRoomsRepository } from './rooms-repository.js';
 import { createSessionsRepository, createUsersRepository } from './users-repository.js';
@@ -26,6 +27,7 @@ const repositories = {
   users: createUsersRepository(db),
   sessions: createSessionsRepository(db),
   rooms: createRoomsRepository(db),
+  invitations: createInvitationsRepository(db),
   messages,
   // Chat messages arrive and leave in the compact form of append-wire.ts.
   appends: { append: (columns: AppendColumns) => messages.appendOutcomes(fromColumns(columns)) },
