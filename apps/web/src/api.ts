@@ -1,4 +1,4 @@
-import type { AuthResponse, ChatMessage, RoomSummary, User } from '@chat/schema';
+import type { AuthResponse, ChatMessage, Invitation, RoomSummary, User } from '@chat/schema';
 
 /** An HTTP error from the server, with the contract's error code. */
 export class ApiError extends Error {
@@ -35,7 +35,18 @@ export const api = {
   guest: (username: string) => request<AuthResponse>('POST', '/api/auth/guest', { username }),
   logout: () => request<void>('POST', '/api/auth/logout'),
   rooms: () => request<{ rooms: RoomSummary[] }>('GET', '/api/rooms').then((r) => r.rooms),
-  createRoom: (id: string, title: string) => request<unknown>('POST', '/api/rooms', { id, title }),
+  createRoom: (id: string, title: string, isPrivate = false) => request<unknown>('POST', '/api/rooms', { id, title, private: isPrivate }),
+  openConversation: (usernames: string[]) => request<{ room: RoomSummary }>('POST', '/api/conversations', { usernames }).then((r) => r.room),
+  invitations: () => request<{ invitations: Invitation[] }>('GET', '/api/invitations').then((r) => r.invitations),
+  answerInvitation: (id: number, accept: boolean) => request<void>('POST', `/api/invitations/${id}/${accept ? 'accept' : 'decline'}`),
+  invite: (room: string, username: string) => request<unknown>('POST', `/api/rooms/${encodeURIComponent(room)}/invitations`, { username }),
+  inviteLink: (room: string) => request<{ token: string }>('POST', `/api/rooms/${encodeURIComponent(room)}/invite-links`, {}).then((r) => r.token),
+  redeemLink: (token: string) => request<{ room: string }>('POST', `/api/invite-links/${encodeURIComponent(token)}/redeem`).then((r) => r.room),
+  /** kick, ban (POST), unban (DELETE bans), transfer ownership (POST owner). */
+  moderate: (room: string, what: 'kick' | 'bans' | 'owner', username: string) =>
+    request<void>('POST', `/api/rooms/${encodeURIComponent(room)}/${what}`, { username }),
+  setRole: (room: string, username: string, role: 'moderator' | 'member') =>
+    request<void>('PUT', `/api/rooms/${encodeURIComponent(room)}/members/${encodeURIComponent(username)}/role`, { role }),
   history: (room: string, before?: number) =>
     request<{ messages: ChatMessage[] }>('GET', `/api/rooms/${encodeURIComponent(room)}/messages${before ? `?before=${before}` : ''}`),
 };

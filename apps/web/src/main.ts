@@ -21,6 +21,26 @@ const fail = (err: unknown) => notify(err instanceof ApiError ? err.message : 'S
 
 const wsUrl = () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
 
+async function refreshInvitations(): Promise<void> {
+  try {
+    state.invitations = await api.invitations();
+    render();
+  } catch {
+    // Shown again at the next refresh; rooms carry on without it.
+  }
+}
+
+/** An invite link (`/?invite=TOKEN`) opened before or after signing in: used once signed in, then dropped from the address. */
+function redeemInviteFromAddress(): void {
+  const token = new URLSearchParams(location.search).get('invite');
+  if (!token) return;
+  history.replaceState(null, '', location.pathname);
+  api
+    .redeemLink(token)
+    .then((room) => refreshRooms().then(() => actions.selectRoom(room)))
+    .catch(fail);
+}
+
 async function refreshRooms(): Promise<void> {
   try {
     const list = await api.rooms();
@@ -69,6 +89,8 @@ function signedIn(user: User): void {
         for (const entry of [...socket!.outbox.values()]) if (entry.room === event.room) socket!.acknowledge(entry.clientMsgId);
       }
       applyEvent(state, event, Date.now());
+      // Someone else's doing made a room ours, or answered an invitation on another tab: the list follows.
+      if (event.type === 'room_added' || (event.type === 'invitation_removed' && event.reason === 'accepted')) void refreshRooms();
       if (event.type === 'history') loadingOlder = false;
       if (event.type === 'message' && event.room === state.current) markRead(event.room);
       render();
@@ -76,6 +98,8 @@ function signedIn(user: User): void {
   });
   socket.start();
   void refreshRooms();
+  void refreshInvitations();
+  redeemInviteFromAddress();
   render();
 }
 
@@ -105,6 +129,7 @@ const actions: ViewActions = {
     const room = state.rooms.get(id) ?? emptyRoom(id);
     state.rooms.set(id, room);
     state.current = id;
+    state.inviteLink = undefined;
     room.unread = 0;
     state.notice = undefined;
     if (!room.joined) socket?.send({ type: 'join', room: id, ...(room.lastSeq > 0 ? { since: room.lastSeq } : {}) });
@@ -112,13 +137,49 @@ const actions: ViewActions = {
     render();
     view.focusComposer();
   },
-  createRoom(id, title) {
+  createRoom(id, title, isPrivate) {
     api
-      .createRoom(id, title || id)
+      .createRoom(id, title || id, isPrivate)
       .then(() => refreshRooms())
       .then(() => actions.selectRoom(id))
       .catch(fail);
   },
+  openConversation(usernames) {
+    api
+      .openConversation(usernames)
+      .then((room) => refreshRooms().then(() => actions.selectRoom(room.id)))
+      .catch(fail);
+  },
+  answerInvitation(id, accept) {
+    const invitation = state.invitations.find((i) => i.id === id);
+    api
+      .answerInvitation(id, accept)
+      .then(() => {
+        state.invitations = state.invitations.filter((i) => i.id !== id);
+        if (accept && invitation) return refreshRooms().then(() => actions.selectRoom(invitation.room));
+        render();
+      })
+      .catch(fail);
+  },
+  invite(room, username) {
+    api
+      .invite(room, username)
+      .then(() => notify(`Invited ${username} to #${room}.`))
+      .catch(fail);
+  },
+  createInviteLink(room) {
+    api
+      .inviteLink(room)
+      .then((token) => {
+        state.inviteLink = `${location.origin}/?invite=${token}`;
+        render();
+      })
+      .catch(fail);
+  },
+  kick: (room, username) => void api.moderate(room, 'kick', username).catch(fail),
+  ban: (room, username) => void api.moderate(room, 'bans', username).catch(fail),
+  transfer: (room, username) => void api.moderate(room, 'owner', username).catch(fail),
+  setRole: (room, username, role) => void api.setRole(room, username, role).catch(fail),
   leaveRoom(id) {
     socket?.send({ type: 'leave', room: id });
     const room = state.rooms.get(id);

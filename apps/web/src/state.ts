@@ -1,8 +1,16 @@
-import type { ChatMessage, RoomSummary, ServerMessage, User } from '@chat/schema';
+import type { ChatMessage, Invitation, RoomKind, RoomRole, RoomSummary, ServerMessage, User } from '@chat/schema';
 
 /** One room as the client knows it. */
 export interface RoomView {
   id: string;
+  /** `direct`: a conversation, shown by its members' names. */
+  kind: RoomKind;
+  /** The person's role here, when a member. */
+  role: RoomRole | null;
+  /** A direct conversation's members. */
+  people: string[];
+  /** Members' roles, as `joined` and `role` events tell them. */
+  roles: Map<string, RoomRole>;
   title: string;
   topic: string;
   unread: number;
@@ -33,6 +41,10 @@ export interface AppState {
   pending: PendingMessage[];
   status: 'connecting' | 'online' | 'offline';
   notice: string | undefined;
+  /** Invitations waiting for the person's answer. */
+  invitations: Invitation[];
+  /** The last invite link made here, to copy. */
+  inviteLink: string | undefined;
 }
 
 export const initialState = (): AppState => ({
@@ -42,11 +54,17 @@ export const initialState = (): AppState => ({
   pending: [],
   status: 'connecting',
   notice: undefined,
+  invitations: [],
+  inviteLink: undefined,
 });
 
 export function emptyRoom(id: string, title = id): RoomView {
   return {
     id,
+    kind: 'room',
+    role: null,
+    people: [],
+    roles: new Map(),
     title,
     topic: '',
     unread: 0,
@@ -68,6 +86,9 @@ export function mergeRoomList(state: AppState, list: RoomSummary[]): void {
     const room = state.rooms.get(summary.id) ?? emptyRoom(summary.id, summary.title);
     room.title = summary.title;
     room.topic = summary.topic;
+    room.kind = summary.kind ?? 'room';
+    room.role = summary.role ?? null;
+    room.people = summary.members ?? [];
     room.unread = summary.id === state.current ? 0 : summary.unread;
     state.rooms.set(summary.id, room);
   }
@@ -115,7 +136,32 @@ export function applyEvent(state: AppState, event: ServerMessage, now: number): 
       room.lastSeq = Math.max(room.lastSeq, event.lastSeq);
       if (event.history.length < 50 && !event.truncated && room.messages.size === event.history.length) room.hasOlder = false;
       room.members = new Map(event.members.map((m) => [m.username, m.online]));
+      room.roles = new Map(event.members.flatMap((m) => (m.role ? [[m.username, m.role] as const] : [])));
+      room.role = room.roles.get(state.user?.username ?? '') ?? room.role;
       state.rooms.set(room.id, room);
+      return;
+    }
+    case 'role': {
+      const room = state.rooms.get(event.room);
+      if (!room) return;
+      room.roles.set(event.user, event.role);
+      if (event.user === state.user?.username) room.role = event.role;
+      return;
+    }
+    case 'room_added': {
+      const room = state.rooms.get(event.room.id) ?? emptyRoom(event.room.id, event.room.title);
+      room.kind = event.room.kind ?? 'room';
+      room.people = event.room.members ?? [];
+      room.role = event.room.role ?? null;
+      state.rooms.set(room.id, room);
+      return;
+    }
+    case 'invitation': {
+      state.invitations = [event.invitation, ...state.invitations.filter((i) => i.id !== event.invitation.id)];
+      return;
+    }
+    case 'invitation_removed': {
+      state.invitations = state.invitations.filter((i) => i.id !== event.id);
       return;
     }
     case 'message': {
@@ -186,6 +232,16 @@ export function applyEvent(state: AppState, event: ServerMessage, now: number): 
       return;
   }
 }
+
+/** How a room is named in the list: `#id`, or a conversation's other members. */
+export function roomLabel(room: RoomView, me: string | undefined): string {
+  if (room.kind !== 'direct') return `#${room.id}`;
+  const others = room.people.filter((p) => p !== me);
+  return others.length > 0 ? others.join(', ') : 'conversation';
+}
+
+/** Whether the person may moderate the room (owner or moderator of a room that is not a conversation). */
+export const canModerate = (room: RoomView): boolean => room.kind !== 'direct' && (room.role === 'owner' || room.role === 'moderator');
 
 /** The messages of a room in order, oldest first. */
 export function orderedMessages(room: RoomView): ChatMessage[] {

@@ -1,30 +1,23 @@
 import type { ChatMessage } from '@chat/schema';
-import { orderedMessages, typingUsers, type AppState } from './state.js';
+import { el, invitationItems, memberItem, type PeopleActions } from './people-view.js';
+import { canModerate, orderedMessages, roomLabel, typingUsers, type AppState } from './state.js';
 
 /** What the person can do; `main.ts` wires these to the API and the socket. */
-export interface ViewActions {
+export interface ViewActions extends PeopleActions {
   login(username: string, password: string): void;
   register(username: string, password: string): void;
   guest(username: string): void;
   logout(): void;
   selectRoom(id: string): void;
-  createRoom(id: string, title: string): void;
+  createRoom(id: string, title: string, isPrivate: boolean): void;
+  /** A 1:1 (one name) or a group conversation. */
+  openConversation(usernames: string[]): void;
+  invite(room: string, username: string): void;
+  createInviteLink(room: string): void;
   leaveRoom(id: string): void;
   send(text: string): void;
   typing(): void;
   loadOlder(): void;
-}
-
-/** Builds an element; text goes in as text, never as HTML. */
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Partial<Record<string, string>> = {},
-  ...children: Array<Node | string>
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(props)) if (value !== undefined) node.setAttribute(name, value);
-  for (const child of children) node.append(child);
-  return node;
 }
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -42,6 +35,11 @@ export class View {
   private readonly signIn: HTMLElement;
   private readonly chat: HTMLElement;
   private readonly roomList = el('ul', { class: 'room-list' });
+  private readonly directList = el('ul', { class: 'room-list', 'aria-label': 'Direct messages' });
+  private readonly invitationList = el('ul', { class: 'invitations', 'aria-label': 'Invitations' });
+  private readonly invitationSection: HTMLElement;
+  private readonly roomTools: HTMLElement;
+  private readonly inviteLink = el('p', { class: 'invite-link' });
   private readonly roomSection: HTMLElement;
   private readonly roomTitle = el('h2', { class: 'room-title' });
   private readonly roomTopic = el('p', { class: 'topic' });
@@ -52,7 +50,10 @@ export class View {
   private readonly composer = el('textarea', { id: 'composer-text', rows: '2', placeholder: 'Write a message — Enter sends, Shift+Enter for a new line' });
   private renderedRoom: string | undefined;
 
-  constructor(root: HTMLElement, actions: ViewActions) {
+  constructor(
+    root: HTMLElement,
+    private readonly actions: ViewActions,
+  ) {
     const username = el('input', { name: 'username', autocomplete: 'username', required: '', pattern: '[a-zA-Z0-9_.\\-]{2,32}' });
     const password = el('input', { name: 'password', type: 'password', autocomplete: 'current-password' });
     const form = el(
@@ -82,22 +83,55 @@ export class View {
 
     const roomId = el('input', { name: 'room-id', required: '', pattern: '[a-z0-9][a-z0-9\\-]{0,63}' });
     const roomTitle = el('input', { name: 'room-title', required: '' });
+    const roomPrivate = el('input', { name: 'room-private', type: 'checkbox' });
     const newRoom = el(
       'form',
       { class: 'new-room', 'aria-label': 'New room' },
       el('label', {}, 'Room id', roomId),
       el('label', {}, 'Title', roomTitle),
+      el('label', { class: 'inline' }, roomPrivate, 'Private (by invitation)'),
       el('button', { type: 'submit' }, 'Create room'),
     );
     newRoom.addEventListener('submit', (e) => {
       e.preventDefault();
-      actions.createRoom(roomId.value.trim(), roomTitle.value.trim());
+      actions.createRoom(roomId.value.trim(), roomTitle.value.trim(), roomPrivate.checked);
       newRoom.reset();
     });
-    this.roomList.addEventListener('click', (e) => {
-      const button = (e.target as HTMLElement).closest('button[data-room]') as HTMLButtonElement | null;
-      if (button) actions.selectRoom(button.dataset.room!);
+    const peopleInput = el('input', { name: 'dm-usernames', required: '', placeholder: 'bob, carol' });
+    const newDirect = el(
+      'form',
+      { class: 'new-direct', 'aria-label': 'New direct message' },
+      el('label', {}, 'People to talk to (comma-separated)', peopleInput),
+      el('button', { type: 'submit' }, 'Start conversation'),
+    );
+    newDirect.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const names = peopleInput.value.split(',').map((n) => n.trim()).filter((n) => n !== '');
+      if (names.length > 0) actions.openConversation(names);
+      newDirect.reset();
     });
+    for (const list of [this.roomList, this.directList]) {
+      list.addEventListener('click', (e) => {
+        const button = (e.target as HTMLElement).closest('button[data-room]') as HTMLButtonElement | null;
+        if (button) actions.selectRoom(button.dataset.room!);
+      });
+    }
+    this.invitationSection = el('section', { class: 'invitation-box', 'aria-label': 'Invitations' }, el('h2', {}, 'Invitations'), this.invitationList);
+    const inviteName = el('input', { name: 'invite-username', required: '', pattern: '[a-zA-Z0-9_.\\-]{2,32}' });
+    const inviteForm = el(
+      'form',
+      { class: 'invite', 'aria-label': 'Invite someone' },
+      el('label', {}, 'Invite by name', inviteName),
+      el('button', { type: 'submit' }, 'Invite'),
+    );
+    inviteForm.addEventListener('submit', (e) => {
+      e.preventDefault();
+      if (this.renderedRoom) actions.invite(this.renderedRoom, inviteName.value.trim());
+      inviteForm.reset();
+    });
+    const linkButton = el('button', { type: 'button', class: 'secondary' }, 'Create invite link');
+    linkButton.addEventListener('click', () => this.renderedRoom && actions.createInviteLink(this.renderedRoom));
+    this.roomTools = el('div', { class: 'room-tools' }, inviteForm, linkButton, this.inviteLink);
 
     const composerForm = el(
       'form',
@@ -134,6 +168,7 @@ export class View {
       'section',
       { class: 'room', 'aria-labelledby': 'room-title' },
       el('header', { class: 'room-header' }, el('div', {}, this.roomTitle, this.roomTopic), this.leaveButton),
+      this.roomTools,
       this.members,
       this.messages,
       this.typingLine,
@@ -143,7 +178,17 @@ export class View {
     this.chat = el(
       'main',
       { class: 'chat' },
-      el('nav', { 'aria-label': 'Rooms' }, el('h2', {}, 'Rooms'), this.roomList, newRoom),
+      el(
+        'nav',
+        { 'aria-label': 'Rooms' },
+        this.invitationSection,
+        el('h2', {}, 'Rooms'),
+        this.roomList,
+        newRoom,
+        el('h2', {}, 'Direct messages'),
+        this.directList,
+        newDirect,
+      ),
       this.roomSection,
     );
     root.append(
@@ -166,17 +211,22 @@ export class View {
     this.notice.hidden = state.notice === undefined;
     if (!signedIn) return;
 
-    this.roomList.replaceChildren(
-      ...[...state.rooms.values()]
-        .sort((a, b) => a.id.localeCompare(b.id))
+    this.invitationSection.hidden = state.invitations.length === 0;
+    this.invitationList.replaceChildren(...invitationItems(state.invitations, this.actions));
+    const me = state.user?.username;
+    const listed = (direct: boolean) =>
+      [...state.rooms.values()]
+        .filter((room) => (room.kind === 'direct') === direct)
+        .sort((a, b) => roomLabel(a, me).localeCompare(roomLabel(b, me)))
         .map((room) => {
-          const label = el('span', { class: 'room-name' }, `#${room.id}`);
+          const label = el('span', { class: 'room-name' }, roomLabel(room, me));
           const button = el('button', { type: 'button', 'data-room': room.id }, label);
           if (room.unread > 0) button.append(el('span', { class: 'badge', 'aria-label': `${room.unread} unread` }, String(room.unread)));
           if (room.id === state.current) button.setAttribute('aria-current', 'true');
           return el('li', {}, button);
-        }),
-    );
+        });
+    this.roomList.replaceChildren(...listed(false));
+    this.directList.replaceChildren(...listed(true));
 
     const room = state.current ? state.rooms.get(state.current) : undefined;
     this.roomSection.hidden = room === undefined;
@@ -184,12 +234,14 @@ export class View {
       this.renderedRoom = undefined;
       return;
     }
-    this.roomTitle.textContent = room.title;
+    this.roomTitle.textContent = room.kind === 'direct' ? roomLabel(room, me) : room.title;
     this.roomTopic.textContent = room.topic;
+    this.roomTools.hidden = !canModerate(room);
+    this.inviteLink.textContent = state.inviteLink ?? '';
     this.members.replaceChildren(
       ...[...room.members.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
-        .map(([name, online]) => el('li', { class: online ? 'online' : 'away' }, `${name}${online ? '' : ' (away)'}`)),
+        .map(([name, online]) => memberItem(room, name, online, me, this.actions)),
     );
     const typing = typingUsers(room, state.user?.username, now);
     this.typingLine.textContent = typing.length === 0 ? '' : `${typing.join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…`;

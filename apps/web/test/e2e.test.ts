@@ -146,9 +146,9 @@ describe.skipIf(!haveChromium)('the web client in Chromium', () => {
     await bob.getByRole('button', { name: '#general' }).click();
     await bob.getByRole('heading', { name: 'General' }).waitFor();
 
-    // Presence: each sees the other online.
+    // Presence: each sees the other online (alice made the room: its owner, and labelled so).
     await alice.getByRole('list', { name: 'Members' }).getByText('bob', { exact: true }).waitFor();
-    await bob.getByRole('list', { name: 'Members' }).getByText('alice', { exact: true }).waitFor();
+    await bob.getByRole('list', { name: 'Members' }).getByText('alice (owner)', { exact: true }).waitFor();
 
     await send(alice, 'hi bob');
     await bob.getByText('hi bob').waitFor();
@@ -298,5 +298,57 @@ describe.skipIf(!haveChromium)('the web client in Chromium', () => {
     await alice.getByRole('alert').getByText(/too long.*not sent/).waitFor();
     // Refused, so it is neither left "sending…" nor re-sent after a reconnect.
     await expect.poll(() => alice.getByText('sending…').count(), { timeout: POLL_MS }).toBe(0);
+  });
+
+  test('a private room by invitation, a moderator made by its owner, and a direct conversation, all from the page', async () => {
+    const carolContext = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+    const daveContext = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+    try {
+      const carol = await carolContext.newPage();
+      const dave = await daveContext.newPage();
+      for (const [page, name] of [[carol, 'carol'], [dave, 'dave']] as const) {
+        await page.goto(server.url);
+        await page.getByLabel('Username').fill(name);
+        await page.getByLabel('Password').fill('correct horse');
+        await page.getByRole('button', { name: 'Register' }).click();
+        await expect.poll(() => page.getByRole('status').textContent(), { timeout: POLL_MS }).toBe('Connected');
+      }
+      // carol makes a private room and invites dave from it.
+      await carol.getByLabel('Room id').fill('secret');
+      await carol.getByLabel('Title').fill('Secret');
+      await carol.getByLabel('Private (by invitation)').check();
+      await carol.getByRole('button', { name: 'Create room' }).click();
+      await carol.getByRole('heading', { name: 'Secret' }).waitFor();
+      await carol.getByLabel('Invite by name').fill('dave');
+      await carol.getByRole('button', { name: 'Invite', exact: true }).click();
+      await carol.getByRole('alert').getByText('Invited dave to #secret.').waitFor();
+      // dave sees it arrive, live, and accepts with the keyboard.
+      const accept = dave.getByRole('button', { name: 'Accept the invitation to secret' });
+      await accept.focus();
+      await dave.keyboard.press('Enter');
+      await dave.getByRole('heading', { name: 'Secret' }).waitFor();
+      await send(dave, 'thanks for the invite');
+      await carol.getByText('thanks for the invite', { exact: true }).waitFor();
+      // carol makes him a moderator: he gets the room's tools; a member does not see them.
+      await expect.poll(() => dave.getByLabel('Invite by name').isVisible(), { timeout: POLL_MS }).toBe(false);
+      await carol.getByRole('button', { name: 'Make dave a moderator' }).click();
+      await dave.getByLabel('Invite by name').waitFor();
+      await carol.getByText('dave (moderator)').waitFor();
+      // An invite link is shown to copy.
+      await dave.getByRole('button', { name: 'Create invite link' }).click();
+      await expect.poll(() => dave.locator('p.invite-link').textContent(), { timeout: POLL_MS }).toMatch(/\/\?invite=[\w-]{20,}$/);
+      // dave opens a conversation with carol; it appears on her side, named after him.
+      await dave.getByLabel('People to talk to').fill('carol');
+      await dave.getByRole('button', { name: 'Start conversation' }).click();
+      await dave.getByRole('heading', { name: 'carol' }).waitFor();
+      await send(dave, 'psst, <b>carol</b>');
+      const fromDave = carol.getByRole('navigation', { name: 'Rooms' }).getByRole('button', { name: /^dave/ });
+      await fromDave.click();
+      await carol.getByText('psst, <b>carol</b>', { exact: true }).waitFor();
+      await carol.screenshot({ path: path.join(shots, 'conversations.png') });
+    } finally {
+      await carolContext.close();
+      await daveContext.close();
+    }
   });
 });

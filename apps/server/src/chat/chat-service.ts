@@ -225,7 +225,7 @@ export class ChatService {
       room: roomId,
       title: room.title,
       topic: room.topic,
-      members: members.map((m) => ({ username: m.username, online: online.has(m.userId) })),
+      members: members.map((m) => ({ username: m.username, online: online.has(m.userId), role: m.role })),
       history: replay.history.map(toChatMessage),
       lastSeq: cursor.delivered,
     };
