@@ -176,6 +176,8 @@ const actions: ViewActions = {
       })
       .catch(fail);
   },
+  editMessage: (room, id, text) => socket?.send({ type: 'edit', room, id, text }),
+  deleteMessage: (room, id) => socket?.send({ type: 'delete', room, id }),
   kick: (room, username) => void api.moderate(room, 'kick', username).catch(fail),
   ban: (room, username) => void api.moderate(room, 'bans', username).catch(fail),
   transfer: (room, username) => void api.moderate(room, 'owner', username).catch(fail),

@@ -13,6 +13,8 @@ export interface ViewActions extends PeopleActions {
   /** A 1:1 (one name) or a group conversation. */
   openConversation(usernames: string[]): void;
   invite(room: string, username: string): void;
+  editMessage(room: string, id: number, text: string): void;
+  deleteMessage(room: string, id: number): void;
   createInviteLink(room: string): void;
   leaveRoom(id: string): void;
   send(text: string): void;
@@ -49,6 +51,9 @@ export class View {
   private readonly typingLine = el('p', { class: 'typing', 'aria-live': 'polite' });
   private readonly composer = el('textarea', { id: 'composer-text', rows: '2', placeholder: 'Write a message — Enter sends, Shift+Enter for a new line' });
   private renderedRoom: string | undefined;
+  /** The message the composer is editing (its Send then saves the edit). */
+  private editing: { room: string; id: number } | undefined;
+  private readonly editingLine = el('p', { class: 'editing', 'aria-live': 'polite' });
 
   constructor(
     root: HTMLElement,
@@ -143,15 +148,28 @@ export class View {
     const submit = () => {
       const text = this.composer.value;
       if (text.trim() === '') return;
-      actions.send(text);
+      if (this.editing) actions.editMessage(this.editing.room, this.editing.id, text);
+      else actions.send(text);
+      this.stopEditing();
       this.composer.value = '';
     };
+    this.messages.addEventListener('click', (e) => {
+      const button = (e.target as HTMLElement).closest('button[data-message-action]') as HTMLButtonElement | null;
+      if (!button || !this.renderedRoom) return;
+      const id = Number(button.dataset.id);
+      if (button.dataset.messageAction === 'delete') actions.deleteMessage(this.renderedRoom, id);
+      else this.startEditing(this.renderedRoom, id, button.dataset.text ?? '');
+    });
     composerForm.addEventListener('submit', (e) => {
       e.preventDefault();
       submit();
     });
     this.composer.addEventListener('keydown', (e) => {
       // Enter sends; Shift+Enter (or composing an IME character) inserts a line break.
+      if (e.key === 'Escape' && this.editing) {
+        this.stopEditing();
+        this.composer.value = '';
+      }
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
         submit();
@@ -172,6 +190,7 @@ export class View {
       this.members,
       this.messages,
       this.typingLine,
+      this.editingLine,
       composerForm,
     );
     this.roomTitle.id = 'room-title';
@@ -252,7 +271,9 @@ export class View {
     const list = this.messages;
     const switched = this.renderedRoom !== roomId;
     const fromBottom = list.scrollHeight - list.scrollTop - list.clientHeight;
-    const items = messages.map((m) => this.messageItem(m, false));
+    const room = state.rooms.get(roomId);
+    const me = state.user?.username;
+    const items = messages.map((m) => this.messageItem(m, false, m.author === me, room ? canModerate(room) : false));
     for (const p of state.pending) {
       if (p.room !== roomId) continue;
       items.push(
@@ -266,7 +287,19 @@ export class View {
     this.renderedRoom = roomId;
   }
 
-  private messageItem(m: ChatMessage, pending: boolean): HTMLLIElement {
+  private startEditing(room: string, id: number, text: string): void {
+    this.editing = { room, id };
+    this.editingLine.textContent = 'Editing a message — Enter saves, Escape cancels';
+    this.composer.value = text;
+    this.composer.focus();
+  }
+
+  private stopEditing(): void {
+    this.editing = undefined;
+    this.editingLine.textContent = '';
+  }
+
+  private messageItem(m: ChatMessage, pending: boolean, mine = false, moderator = false): HTMLLIElement {
     const meta = el(
       'div',
       { class: 'meta' },
@@ -275,6 +308,16 @@ export class View {
     );
     if (pending) meta.append(el('span', { class: 'sending' }, 'sending…'));
     if (m.editedAt) meta.append(el('span', { class: 'edited' }, '(edited)'));
+    if (!pending && !m.deleted && mine) {
+      meta.append(
+        el('button', { type: 'button', class: 'small secondary', 'data-message-action': 'edit', 'data-id': String(m.id), 'data-text': m.text, 'aria-label': 'Edit this message' }, 'Edit'),
+      );
+    }
+    if (!pending && !m.deleted && (mine || moderator)) {
+      meta.append(
+        el('button', { type: 'button', class: 'small secondary', 'data-message-action': 'delete', 'data-id': String(m.id), 'aria-label': `Delete this message by ${m.author}` }, 'Delete'),
+      );
+    }
     const text = el('p', { class: 'text' });
     if (m.deleted) {
       text.classList.add('deleted');

@@ -329,6 +329,16 @@ describe.skipIf(!haveChromium)('the web client in Chromium', () => {
       await dave.getByRole('heading', { name: 'Secret' }).waitFor();
       await send(dave, 'thanks for the invite');
       await carol.getByText('thanks for the invite', { exact: true }).waitFor();
+      // dave edits his own message in the composer; carol, the owner, deletes it.
+      await dave.getByRole('button', { name: 'Edit this message' }).click();
+      await expect.poll(() => dave.getByRole('textbox', { name: 'Message' }).inputValue(), { timeout: POLL_MS }).toBe('thanks for the invite');
+      await dave.getByRole('textbox', { name: 'Message' }).fill('thanks!');
+      await dave.getByRole('textbox', { name: 'Message' }).press('Enter');
+      await carol.getByText('thanks!', { exact: true }).waitFor();
+      await carol.getByText('(edited)').waitFor();
+      await carol.getByRole('button', { name: 'Delete this message by dave' }).click();
+      await dave.getByText('message deleted').waitFor();
+      expect(await dave.getByRole('button', { name: 'Edit this message' }).count()).toBe(0);
       // carol makes him a moderator: he gets the room's tools; a member does not see them.
       await expect.poll(() => dave.getByLabel('Invite by name').isVisible(), { timeout: POLL_MS }).toBe(false);
       await carol.getByRole('button', { name: 'Make dave a moderator' }).click();
