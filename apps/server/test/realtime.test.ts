@@ -136,8 +136,8 @@ describe('rooms over the WebSocket', () => {
       title: 'Room general',
       topic: 'anything goes',
       members: [
-        { username: 'alice', online: true },
-        { username: 'bob', online: true },
+        { username: 'alice', online: true, role: 'member' },
+        { username: 'bob', online: true, role: 'member' },
       ],
       history: [],
       lastSeq: 0,

@@ -1,20 +1,21 @@
 import type { ClientMessage, ErrorCode, ServerMessage } from '@chat/schema';
 import { DomainError } from '../domain-error.js';
-import type { ChatStore, MessageRecord } from '../storage/store.js';
+import type { ChatStore } from '../storage/store.js';
 import { MEMBER, authorize } from './access.js';
 import { ConversationService } from './conversations.js';
 import type { Broker, NodeEvent } from './events.js';
 import { InvitationService } from './invitations.js';
 import { Inbox } from './inbox.js';
 import { LocalRooms } from './local-rooms.js';
+import { MessageChanges } from './message-changes.js';
 import { MessageWriter } from './message-writer.js';
 import type { ChatPeer } from './peer.js';
 import { PeerState, type Ref } from './peer-state.js';
 import { InProcessPresence, type PresenceRegistry } from './presence.js';
-import { KeyedRateLimiter } from './rate-limiter.js';
 import { JOIN_HISTORY, RoomCursor, RoomDelivery } from './room-delivery.js';
 import { RoomFanout } from './room-fanout.js';
 import { RoomService } from './rooms.js';
+import { SendGate } from './send-gate.js';
 import { UserNotices } from './user-notices.js';
 import { toChatMessage } from './wire.js';
 
@@ -76,7 +77,8 @@ export class ChatService {
   private readonly local: LocalRooms;
   private readonly delivery: RoomDelivery;
   private readonly inbox: Inbox;
-  private readonly userSends: KeyedRateLimiter;
+  private readonly gate: SendGate;
+  private readonly changes: MessageChanges;
   private readonly writer: MessageWriter;
   private readonly typingIntervalMs: number;
   private readonly onError: (code: ErrorCode) => void;
@@ -90,7 +92,7 @@ export class ChatService {
     const background = (what: string, err: unknown) => observer?.background?.(what, err);
     this.onError = (code) => observer?.error(code);
     this.writer = new MessageWriter(store, (seconds, size) => observer?.committed(seconds, size));
-    this.userSends = new KeyedRateLimiter(options.messagesPerSecond, options.messagesPerSecond * 2);
+    this.gate = new SendGate(options.maxMessageBytes, options.messagesPerSecond);
     this.typingIntervalMs = options.typingIntervalMs ?? 2000;
     this.local = new LocalRooms(broker, options.presence ?? new InProcessPresence(), background);
     this.delivery = new RoomDelivery(store, options.maxReplayMessages, (state, err) => {
@@ -106,6 +108,7 @@ export class ChatService {
     this.notices = new UserNotices(broker);
     this.conversations = new ConversationService(store, this.notices.notify);
     this.invitations = new InvitationService(store, this.rooms, this.notices.notify);
+    this.changes = new MessageChanges(store, broker, this.rooms, this.gate);
     const fanout = new RoomFanout(this.local, this.delivery, observer && ((n) => observer.fanout(n)));
     broker.setHandler((event) => fanout.handle(event));
   }
@@ -163,32 +166,12 @@ export class ChatService {
       case 'typing':
         return this.typing(state, msg.room);
       case 'edit':
-        return this.edit(state, msg.room, msg.id, msg.text, msg.ref);
+        return this.changes.edit(state, msg.room, msg.id, msg.text, msg.ref);
       case 'delete':
-        return this.remove(state, msg.room, msg.id, msg.ref);
+        return this.changes.remove(state, msg.room, msg.id, msg.ref);
       case 'read':
         return this.read(state, msg.room, msg.seq, msg.ref);
     }
-  }
-
-  private checkText(text: string): void {
-    if (Buffer.byteLength(text) > this.options.maxMessageBytes) {
-      throw new DomainError('too_large', `a message is at most ${this.options.maxMessageBytes} bytes`);
-    }
-  }
-
-  private takeSend(state: PeerState): void {
-    const now = Date.now();
-    if (!state.sends(now).take(now) || !this.userSends.take(String(state.peer.user.id), now)) {
-      throw new DomainError('rate_limited', 'slow down: too many messages');
-    }
-    state.strikes = 0;
-  }
-
-  private joined(state: PeerState, roomId: string): RoomCursor {
-    const cursor = state.rooms.get(roomId);
-    if (!cursor) throw new DomainError('forbidden', `join ${roomId} first`);
-    return cursor;
   }
 
   private async join(state: PeerState, roomId: string, since: number | undefined, ref: Ref): Promise<void> {
@@ -236,16 +219,16 @@ export class ChatService {
   }
 
   private async leave(state: PeerState, roomId: string, ref: Ref): Promise<void> {
-    this.joined(state, roomId);
+    state.joined(roomId);
     await this.local.exit(state, roomId);
     await this.store.removeMember(roomId, state.peer.user.id);
     state.reply(ref === undefined ? { type: 'left', room: roomId } : { type: 'left', room: roomId, ref });
   }
 
   private send(state: PeerState, roomId: string, text: string, clientMsgId: string, ref: Ref): void {
-    authorize('send', MEMBER, roomId, this.joined(state, roomId));
-    this.checkText(text);
-    this.takeSend(state);
+    authorize('send', MEMBER, roomId, state.joined(roomId));
+    this.gate.checkText(text);
+    this.gate.take(state);
     const peer = state.peer;
     this.writer.write({ roomId, authorId: peer.user.id, text, clientMsgId, ts: Date.now() }, (result) => {
       if (result instanceof Error) {
@@ -284,7 +267,7 @@ export class ChatService {
   }
 
   private typing(state: PeerState, roomId: string): void {
-    const cursor = this.joined(state, roomId);
+    const cursor = state.joined(roomId);
     const now = Date.now();
     // Coalesced: a client may report every keystroke; others hear of it every couple of seconds.
     if (now - cursor.typingAt < this.typingIntervalMs) return;
@@ -293,47 +276,8 @@ export class ChatService {
     this.local.publishQuietly({ kind: 'typing', room: roomId, userId: id, user: username });
   }
 
-  /** A message of this room that the connection's user may edit (their own) or delete (theirs, or anyone's as a moderator). */
-  private async changeable(state: PeerState, roomId: string, id: number, action: 'edit_message' | 'delete_message'): Promise<MessageRecord> {
-    const cursor = this.joined(state, roomId);
-    authorize(action, MEMBER, roomId, cursor);
-    const message = await this.store.getMessage(roomId, id);
-    if (!message || message.deletedAt !== null) throw new DomainError('not_found', `no message ${id} in ${roomId}`);
-    const byAsker = message.authorId === state.peer.user.id;
-    // Someone else's: the role decides, read now (roles change while connections stay).
-    const who = byAsker ? MEMBER : await this.rooms.standing({ userId: state.peer.user.id }, roomId);
-    authorize(action, who, roomId, byAsker ? cursor : await this.store.getRoom(roomId), { byAsker });
-    return message;
-  }
-
-  private async edit(state: PeerState, roomId: string, id: number, text: string, ref: Ref): Promise<void> {
-    this.checkText(text);
-    await this.changeable(state, roomId, id, 'edit_message');
-    this.takeSend(state);
-    const updated = await this.store.editMessage(roomId, id, text, Date.now());
-    if (!updated) throw new DomainError('not_found', `no message ${id} in ${roomId}`);
-    await this.publishUpdate(state, updated, ref);
-  }
-
-  private async remove(state: PeerState, roomId: string, id: number, ref: Ref): Promise<void> {
-    await this.changeable(state, roomId, id, 'delete_message');
-    this.takeSend(state);
-    const updated = await this.store.deleteMessage(roomId, id, Date.now());
-    if (!updated) throw new DomainError('not_found', `no message ${id} in ${roomId}`);
-    await this.publishUpdate(state, updated, ref);
-  }
-
-  private async publishUpdate(state: PeerState, message: MessageRecord, ref: Ref): Promise<void> {
-    await this.broker.publish({
-      kind: 'message_updated',
-      room: message.roomId,
-      message,
-      ...(ref === undefined ? {} : { replyTo: { connectionId: state.peer.connectionId, ref } }),
-    });
-  }
-
   private async read(state: PeerState, roomId: string, seq: number, ref: Ref): Promise<void> {
-    this.joined(state, roomId);
+    state.joined(roomId);
     const stored = await this.store.setReadCursor(roomId, state.peer.user.id, seq);
     state.reply(ref === undefined ? { type: 'read', room: roomId, seq: stored } : { type: 'read', room: roomId, seq: stored, ref });
   }

@@ -1,4 +1,5 @@
 import type { ErrorCode, ServerMessage } from '@chat/schema';
+import { DomainError } from '../domain-error.js';
 import { OutgoingEvent, type ChatPeer } from './peer.js';
 import { TokenBucket } from './rate-limiter.js';
 import type { RoomCursor } from './room-delivery.js';
@@ -41,6 +42,12 @@ export class PeerState {
   }
   addRoom(roomId: string, cursor: RoomCursor): void {
     (this.roomMap ??= new Map()).set(roomId, cursor);
+  }
+  /** The room's cursor, for a request that needs the connection to have joined it. */
+  joined(roomId: string): RoomCursor {
+    const cursor = this.roomMap?.get(roomId);
+    if (!cursor) throw new DomainError('forbidden', `join ${roomId} first`);
+    return cursor;
   }
   /** Whether it had joined the room. */
   removeRoom(roomId: string): boolean {
