@@ -146,8 +146,9 @@ export class ChatService {
 
   /** @internal */
   disconnect(state: PeerState): void {
-    if (state.closed && state.rooms.size === 0) return;
+    // First: a connection the inbox already ended (closed, in no room) is still listed for notices.
     this.notices.remove(state.peer);
+    if (state.closed && state.rooms.size === 0) return;
     state.closed = true;
     state.inbox = undefined;
     this.local.disconnect(state);

@@ -214,3 +214,31 @@ describe('the chat service, on fake peers', () => {
     ]);
   });
 });
+
+describe('notices to a user', () => {
+  it('reach every connection of that user on this node, and none that is gone, even one the inbox ended for abuse', async () => {
+    const { store } = await gatedStore().then((g) => {
+      cleanup.push(() => g.close());
+      return g;
+    });
+    const service = new ChatService(store, new MemoryBroker(), { ...OPTIONS, joinsPerMinute: 1 });
+    cleanup.push(() => service.drain());
+    const alice = await store.createUser('alice', null, true);
+    const bob = await store.createUser('bob', null, true);
+    const [tab1, tab2, abusive, other] = [alice, alice, alice, bob].map((u) => new FakePeer({ id: u.id, username: u.username }));
+    const conns = [tab1, tab2, abusive, other].map((p) => service.connect(p!));
+    // The third tab floods joins past the limit until the inbox ends it; the transport then disconnects it.
+    for (let i = 0; i < 80; i++) conns[2]!.receive(JSON.stringify({ type: 'join', room: 'nowhere' }));
+    await until(() => abusive!.ended.includes('abusive'), 'the abusive tab to be ended');
+    conns[2]!.disconnect();
+    conns[1]!.disconnect();
+    const before = abusive!.received.length;
+    service.deliverNotice({ kind: 'user_notice', users: [alice.id], message: { type: 'invitation_removed', id: 7, reason: 'revoked' } });
+    expect(tab1!.of('invitation_removed')).toEqual([{ type: 'invitation_removed', id: 7, reason: 'revoked' }]);
+    expect(tab2!.of('invitation_removed')).toEqual([]);
+    expect(abusive!.received.length).toBe(before);
+    expect(other!.of('invitation_removed')).toEqual([]);
+    conns[0]!.disconnect();
+    conns[3]!.disconnect();
+  });
+});
