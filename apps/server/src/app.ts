@@ -17,6 +17,7 @@ import { adminRoutes } from './routes/admin-routes.js';
 import { conversationRoutes } from './routes/conversation-routes.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { messageRoutes } from './routes/message-routes.js';
 import { roomRoutes } from './routes/room-routes.js';
 import type { ChatStore } from './storage/store.js';
 import './types.js';
@@ -92,6 +93,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(healthRoutes);
   await app.register(authRoutes);
   await app.register(roomRoutes);
+  await app.register(messageRoutes);
   await app.register(conversationRoutes);
   await app.register(adminRoutes);
   return app;

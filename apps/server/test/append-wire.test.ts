@@ -28,6 +28,10 @@ const earlier: MessageRecord = {
   ts: 1_600_000_000_000,
   editedAt: 1_600_000_000_500,
   deletedAt: null,
+  replyTo: null,
+  replies: 0,
+  reactions: [],
+  pinnedAt: null,
 };
 
 describe('append wire (the writer thread\'s compact form of a batch and its results)', () => {
@@ -35,10 +39,29 @@ describe('append wire (the writer thread\'s compact form of a batch and its resu
     expect(fromColumns(structuredClone(toColumns(batch)))).toEqual(batch);
   });
 
+  test('a reply keeps its parent id across, and mentions stay with their message', () => {
+    const quote = { id: 77, seq: 5, author: 'bo', text: 'the question', deleted: false };
+    const rich: NewMessage[] = [
+      { roomId: 'lobby', authorId: 7, text: '@bo @cy yes', clientMsgId: 'r-1', ts: 1, replyTo: quote, mentions: [8, 9] },
+      { roomId: 'lobby', authorId: 7, text: 'plain', clientMsgId: 'r-2', ts: 2 },
+      { roomId: 'dev', authorId: 7, text: '@room', clientMsgId: 'r-3', ts: 3, mentions: [2 ** 40] },
+    ];
+    const across = fromColumns(structuredClone(toColumns(rich)));
+    expect(across.map((m) => m.replyTo?.id)).toEqual([77, undefined, undefined]);
+    expect(across.map((m) => m.mentions)).toEqual([[8, 9], undefined, [2 ** 40]]);
+    // The quote itself stays on the event loop's side: the stored record is built from the batch it kept.
+    const marked = newOutcomes(rich.length);
+    markStored(marked, 0, 100, 6);
+    markStored(marked, 1, 101, 7);
+    markStored(marked, 2, 102, 1);
+    const [first] = fromOutcomes(rich, marked, () => 'ann');
+    expect(first).toMatchObject({ status: 'stored', message: { id: 100, replyTo: quote, replies: 0, reactions: [] } });
+  });
+
   test('results come back whole: stored records rebuilt from the batch, duplicates and refusals as they were', () => {
     const stored = (m: NewMessage, id: number, seq: number, author: string): AppendResult => ({
       status: 'stored',
-      message: { id, roomId: m.roomId, seq, authorId: m.authorId, author, text: m.text, clientMsgId: m.clientMsgId, ts: m.ts, editedAt: null, deletedAt: null },
+      message: { id, roomId: m.roomId, seq, authorId: m.authorId, author, text: m.text, clientMsgId: m.clientMsgId, ts: m.ts, editedAt: null, deletedAt: null, replyTo: null, replies: 0, reactions: [], pinnedAt: null },
     });
     const names = new Map([
       [7, 'ann'],

@@ -3,17 +3,12 @@
  * an older release filled: SQLite and PostgreSQL at schema 2 with users,
  * rooms, members, a ban and messages, opened by today's store.
  */
-import path from 'node:path';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { migrate as migratePostgres } from '../src/storage/postgres/migrations.js';
 import { openPostgresStore } from '../src/storage/postgres/postgres-store.js';
-import { openConnection } from '../src/storage/sqlite/connection.js';
-import { migrate as migrateSqlite } from '../src/storage/sqlite/migrations.js';
 import { openSqliteStore } from '../src/storage/sqlite/sqlite-store.js';
 import type { ChatStore } from '../src/storage/store.js';
-import { tempDir } from './helpers/build.js';
-import { adminQuery, databaseUrl, dropSchema, freshSchemaName, postgresUnavailable } from './helpers/postgres.js';
+import { postgresSchemaAt, sqliteFileAt } from './helpers/older-database.js';
+import { databaseUrl, postgresUnavailable } from './helpers/postgres.js';
 
 // ann made 'team' and is in it, bob joined it; 'lobby' was made by the admin API (no creator); carol is banned from 'team'.
 const VERSION_2_DATA = `
@@ -58,16 +53,10 @@ async function checkUpgraded(store: ChatStore): Promise<void> {
 
 describe('migration 3 (roles, direct conversations, invitations) on SQLite', () => {
   it('upgrades a filled version-2 file: creators own their rooms, nothing is lost', async () => {
-    const dir = await tempDir();
-    cleanups.push(() => dir.remove());
-    const file = path.join(dir.path, 'chat.db');
-    const db = openConnection(file, 'FULL');
-    expect(migrateSqlite(db, 2)).toBe(2);
-    db.exec(VERSION_2_DATA.replaceAll('false', '0').replaceAll('true', '1'));
-    db.close();
+    const file = await sqliteFileAt(2, VERSION_2_DATA, cleanups);
     const store = openSqliteStore(file, { synchronous: 'FULL' });
     cleanups.push(() => store.close());
-    expect(store.db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get()).toBe(3);
+    expect(store.db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get()).toBe(4);
     await checkUpgraded(store);
   });
 });
@@ -76,16 +65,7 @@ const postgresSkip = await postgresUnavailable();
 
 describe.skipIf(postgresSkip !== undefined)(`migration 3 on PostgreSQL${postgresSkip ? ` (skipped: ${postgresSkip})` : ''}`, () => {
   it('upgrades a filled version-2 schema: creators own their rooms, nothing is lost', async () => {
-    const schema = freshSchemaName();
-    await adminQuery(`CREATE SCHEMA ${schema}`);
-    cleanups.push(() => dropSchema(schema));
-    const pool = new pg.Pool({ connectionString: databaseUrl, options: `-c search_path=${schema}` });
-    try {
-      expect(await migratePostgres(pool, 2)).toBe(2);
-      await pool.query(VERSION_2_DATA);
-    } finally {
-      await pool.end();
-    }
+    const schema = await postgresSchemaAt(2, VERSION_2_DATA, cleanups);
     const store = await openPostgresStore(databaseUrl!, { schema, poolSize: 2 });
     cleanups.push(() => store.close());
     await checkUpgraded(store);

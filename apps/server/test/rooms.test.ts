@@ -28,7 +28,7 @@ describe('GET /api/rooms', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       rooms: [
-        { id: 'general', kind: 'room', title: 'Room general', topic: 'anything', private: false, archived: false, lastSeq: 0, joined: false, unread: 0, role: null },
+        { id: 'general', kind: 'room', title: 'Room general', topic: 'anything', private: false, archived: false, lastSeq: 0, joined: false, unread: 0, mentions: 0, role: null },
       ],
     });
   });

@@ -483,7 +483,7 @@ for (const backend of backends) {
         ]);
         expect(stored(results[0])).toEqual({
           id: expect.any(Number), roomId: 'general', seq: 1, authorId: alice.id, author: 'alice', text: 'hello', clientMsgId: 'g1',
-          ts: 1_700_000_000_000, editedAt: null, deletedAt: null,
+          ts: 1_700_000_000_000, editedAt: null, deletedAt: null, replyTo: null, replies: 0, reactions: [], pinnedAt: null,
         });
         expect((await store.getRoom('general'))!.lastSeq).toBe(3);
         expect(await store.getMessage('general', stored(results[0]).id)).toEqual(stored(results[0]));
@@ -552,6 +552,147 @@ for (const backend of backends) {
         expect(stored(plain).seq).toBe(2);
         // And a re-send of it is recognised.
         expect((await store.appendMessages([message('general', alice.id, 'nul\u0000id', 'a\u0000b')]))[0]!.status).toBe('duplicate');
+      });
+    });
+
+    describe('replies, reactions, pins and mentions', () => {
+      /** alice, bob (members of general) and carol (not in it); one message by alice. */
+      const three = async () => {
+        const alice = await aliceInGeneral();
+        const bob = await store.createUser('bob', 'hash', false);
+        const carol = await store.createUser('carol', 'hash', false);
+        await store.addMember('general', bob.id);
+        const first = stored((await store.appendMessages([message('general', alice.id, 'q1', 'the question')]))[0]);
+        return { alice, bob, carol, first };
+      };
+      const quoteOf = (m: { id: number; seq: number; author: string; text: string }) => ({
+        id: m.id,
+        seq: m.seq,
+        author: m.author,
+        text: m.text,
+        deleted: false,
+      });
+
+      it('keeps a reply with its quote, counts replies on the parent, and lists a thread in pages', async () => {
+        const { alice, bob, first } = await three();
+        const replies = await store.appendMessages([
+          { ...message('general', bob.id, 'a1', 'answer one'), replyTo: quoteOf(first) },
+          message('general', alice.id, 'x1', 'unrelated'),
+          { ...message('general', alice.id, 'a2', 'answer two'), replyTo: quoteOf(first) },
+        ]);
+        expect(stored(replies[0]).replyTo).toEqual({ id: first.id, seq: 1, author: 'alice', text: 'the question', deleted: false });
+        const history = await store.messagesAfter('general', 0, 10);
+        expect(history.map((m) => [m.text, m.replies, m.replyTo?.id ?? null])).toEqual([
+          ['the question', 2, null],
+          ['answer one', 0, first.id],
+          ['unrelated', 0, null],
+          ['answer two', 0, first.id],
+        ]);
+        expect((await store.repliesTo('general', first.id, 0, 10)).map((m) => m.text)).toEqual(['answer one', 'answer two']);
+        expect((await store.repliesTo('general', first.id, 0, 1)).map((m) => m.text)).toEqual(['answer one']);
+        expect((await store.repliesTo('general', first.id, 2, 10)).map((m) => m.text)).toEqual(['answer two']);
+        // A deleted reply leaves the count; a deleted parent shows as deleted in its replies' quotes.
+        await store.deleteMessage('general', stored(replies[0]).id, 5);
+        expect((await store.getMessage('general', first.id))!.replies).toBe(1);
+        await store.deleteMessage('general', first.id, 6);
+        expect((await store.getMessage('general', stored(replies[2]).id))!.replyTo).toEqual({
+          id: first.id,
+          seq: 1,
+          author: 'alice',
+          text: '',
+          deleted: true,
+        });
+        // A re-sent reply is the same message, quote and all.
+        const again = await store.appendMessages([{ ...message('general', alice.id, 'a2', 'answer two'), replyTo: quoteOf(first) }]);
+        expect(again[0]).toMatchObject({ status: 'duplicate', message: { id: stored(replies[2]).id, replyTo: { id: first.id } } });
+      });
+
+      it('quotes only the start of a long parent', async () => {
+        const alice = await aliceInGeneral();
+        const long = '😀'.repeat(150) + 'x'.repeat(300);
+        const parent = stored((await store.appendMessages([message('general', alice.id, 'p', long)]))[0]);
+        const reply = stored((await store.appendMessages([{ ...message('general', alice.id, 'r', 'hm'), replyTo: quoteOf(parent) }]))[0]);
+        const read = (await store.getMessage('general', reply.id))!;
+        expect(Array.from(read.replyTo!.text)).toHaveLength(200);
+        expect(read.replyTo!.text.startsWith('😀'.repeat(150))).toBe(true);
+      });
+
+      it('adds one reaction per user and emoji, groups them first-come, removes them, and bounds distinct emoji', async () => {
+        const { alice, bob, first } = await three();
+        expect(await store.addReaction('general', first.id, bob.id, '👍', 3, 10)).toEqual({ status: 'changed', count: 1 });
+        expect(await store.addReaction('general', first.id, bob.id, '👍', 3, 11)).toEqual({ status: 'unchanged', count: 1 });
+        expect(await store.addReaction('general', first.id, alice.id, '👍', 3, 12)).toEqual({ status: 'changed', count: 2 });
+        expect(await store.addReaction('general', first.id, alice.id, ':tada:', 3, 13)).toEqual({ status: 'changed', count: 1 });
+        expect((await store.getMessage('general', first.id))!.reactions).toEqual([
+          { emoji: '👍', users: ['bob', 'alice'] },
+          { emoji: ':tada:', users: ['alice'] },
+        ]);
+        expect((await store.messagesBefore('general', undefined, 5))[0]!.reactions).toHaveLength(2);
+        expect(await store.addReaction('general', first.id, bob.id, '🎉', 3, 14)).toEqual({ status: 'changed', count: 1 });
+        // Three distinct: a fourth is refused, one more of an existing one is not.
+        expect(await store.addReaction('general', first.id, bob.id, '😮', 3, 15)).toEqual({ status: 'too_many' });
+        expect(await store.addReaction('general', first.id, bob.id, ':tada:', 3, 16)).toEqual({ status: 'changed', count: 2 });
+        expect(await store.removeReaction('general', first.id, bob.id, '👍')).toEqual({ status: 'changed', count: 1 });
+        expect(await store.removeReaction('general', first.id, bob.id, '👍')).toEqual({ status: 'unchanged', count: 1 });
+        // Not in this room, no such message: nothing written.
+        expect(await store.addReaction('elsewhere', first.id, bob.id, '👍', 3, 17)).toEqual({ status: 'no_message' });
+        expect(await store.addReaction('general', first.id + 100, bob.id, '👍', 3, 17)).toEqual({ status: 'no_message' });
+        // Deleting the message takes its reactions, and it takes no new ones.
+        const deleted = await store.deleteMessage('general', first.id, 20);
+        expect(deleted!.reactions).toEqual([]);
+        expect((await store.getMessage('general', first.id))!.reactions).toEqual([]);
+        expect(await store.addReaction('general', first.id, bob.id, '👍', 3, 21)).toEqual({ status: 'no_message' });
+        expect(await store.removeReaction('general', first.id, alice.id, '👍')).toEqual({ status: 'no_message' });
+      });
+
+      it('pins and unpins, lists the latest pin first, and a deletion unpins', async () => {
+        const { alice, first } = await three();
+        const second = stored((await store.appendMessages([message('general', alice.id, 'q2', 'second')]))[0]);
+        expect((await store.setPinned('general', first.id, 100))!.pinnedAt).toBe(100);
+        expect((await store.setPinned('general', second.id, 200))!.pinnedAt).toBe(200);
+        expect((await store.pinnedMessages('general')).map((m) => m.text)).toEqual(['second', 'the question']);
+        expect((await store.setPinned('general', second.id, null))!.pinnedAt).toBeNull();
+        expect((await store.pinnedMessages('general')).map((m) => m.text)).toEqual(['the question']);
+        expect(await store.setPinned('elsewhere', first.id, 300)).toBeUndefined();
+        await store.deleteMessage('general', first.id, 400);
+        expect(await store.pinnedMessages('general')).toEqual([]);
+        expect(await store.setPinned('general', first.id, 500)).toBeUndefined();
+      });
+
+      it('counts mentions past the read cursor in the room list, and a deletion takes its mentions', async () => {
+        const { alice, bob, carol } = await three();
+        const batch = await store.appendMessages([
+          { ...message('general', alice.id, 'm1', '@bob look'), mentions: [bob.id] },
+          { ...message('general', alice.id, 'm2', '@bob again'), mentions: [bob.id] },
+          message('general', alice.id, 'm3', 'no one'),
+        ]);
+        const bobsRoom = async () => (await store.listRoomsForUser(bob.id)).find((r) => r.id === 'general')!;
+        expect(await bobsRoom()).toMatchObject({ unread: 4, mentions: 2 });
+        expect((await store.listRoomsForUser(alice.id)).find((r) => r.id === 'general')).toMatchObject({ mentions: 0 });
+        // Read up to the first mention: one left.
+        await store.setReadCursor('general', bob.id, stored(batch[0]).seq);
+        expect((await bobsRoom()).mentions).toBe(1);
+        await store.deleteMessage('general', stored(batch[1]).id, 9);
+        expect((await bobsRoom()).mentions).toBe(0);
+        // Names to members, in any case; carol is not in the room.
+        expect((await store.membersNamed('general', ['BOB', 'carol', 'nobody'])).map((m) => [m.userId, m.username])).toEqual([
+          [bob.id, 'bob'],
+        ]);
+        expect(await store.membersNamed('general', [])).toEqual([]);
+        expect(carol.id).toBeGreaterThan(0);
+      });
+
+      it('deleting a room takes its reactions and mentions with it', async () => {
+        const { alice, bob, first } = await three();
+        await store.addReaction('general', first.id, bob.id, '👍', 20, 1);
+        await store.appendMessages([{ ...message('general', alice.id, 'm1', '@bob'), mentions: [bob.id] }]);
+        expect(await store.deleteRoom('general')).toBe(true);
+        await store.createRoom({ id: 'general', title: 'General again', topic: '', private: false, createdBy: alice.id });
+        await store.addMember('general', bob.id);
+        const again = stored((await store.appendMessages([message('general', alice.id, 'n1', 'fresh')]))[0]);
+        expect(again.seq).toBe(1);
+        expect((await store.getMessage('general', again.id))!.reactions).toEqual([]);
+        expect((await store.listRoomsForUser(bob.id)).find((r) => r.id === 'general')).toMatchObject({ mentions: 0 });
       });
     });
 

@@ -18,6 +18,10 @@ const record = (over: Partial<MessageRecord> = {}): MessageRecord => ({
   ts: 1_763_822_400_123,
   editedAt: null,
   deletedAt: null,
+  replyTo: null,
+  replies: 0,
+  reactions: [],
+  pinnedAt: null,
   ...over,
 });
 
@@ -41,6 +45,9 @@ describe('messageEventJson', () => {
       ['lobby', record({ deletedAt: 1_763_822_499_000, text: '' }), 'x'],
       ['lobby', record({ editedAt: 1, deletedAt: 2 }), 'both'],
       ['lobby', record({ id: Number.MAX_SAFE_INTEGER, seq: 2 ** 40, ts: 0 })],
+      ['lobby', record({ replyTo: { id: 9, seq: 3, author: 'bo "b"', text: 'first\nline', deleted: false } }), 'reply'],
+      ['lobby', record({ replyTo: { id: 9, seq: 3, author: 'bo', text: '', deleted: true }, replies: 4 })],
+      ['lobby', record({ reactions: [{ emoji: '👍', users: ['ada', 'bo'] }, { emoji: ':tada:', users: ['cy'] }], pinnedAt: 5 }), 7],
     ];
     for (const text of awkward) {
       cases.push([text, record({ text, author: text, clientMsgId: text }), text]);
@@ -56,5 +63,8 @@ describe('messageEventJson', () => {
       expect(parsed.success).toBe(true);
       expect(parsed.data).toMatchObject({ type: 'message', room: 'lobby', text, ref: 'r', seq: 7 });
     }
+    const rich = record({ replyTo: { id: 9, seq: 3, author: 'bo', text: 'hi', deleted: false }, replies: 2, reactions: [{ emoji: '👍', users: ['ada', 'bo'] }], pinnedAt: 5 });
+    const parsed = MessageEvent.parse(JSON.parse(messageEventJson('lobby', rich)));
+    expect(parsed).toMatchObject({ replyTo: { id: 9, author: 'bo' }, replies: 2, reactions: [{ emoji: '👍', count: 2, users: ['ada', 'bo'] }], pinned: true });
   });
 });

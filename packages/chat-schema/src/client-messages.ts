@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ClientMsgId, RoomId, Seq } from './common.js';
+import { ClientMsgId, Emoji, RoomId, Seq } from './common.js';
 
 /** Every client message may carry `ref`, echoed in the direct reply. */
 const Ref = z.union([z.string().max(64), z.number()]).optional();
@@ -12,6 +12,8 @@ export const SendMessage = z.object({
   // The byte limit (MAX_MESSAGE_BYTES) is the server's to set; this only bounds the schema.
   text: z.string().min(1),
   clientMsgId: ClientMsgId,
+  /** The id of the message of the same room this one replies to. */
+  replyTo: z.number().int().optional(),
   ref: Ref,
 });
 export const HistoryRequest = z.object({
@@ -30,6 +32,20 @@ export const EditMessage = z.object({
   ref: Ref,
 });
 export const DeleteMessage = z.object({ type: z.literal('delete'), room: RoomId, id: z.number().int(), ref: Ref });
+export const ReactMessage = z.object({ type: z.literal('react'), room: RoomId, id: z.number().int(), emoji: Emoji, ref: Ref });
+export const UnreactMessage = z.object({ type: z.literal('unreact'), room: RoomId, id: z.number().int(), emoji: Emoji, ref: Ref });
+export const PinMessage = z.object({ type: z.literal('pin'), room: RoomId, id: z.number().int(), pinned: z.boolean(), ref: Ref });
+export const PinsRequest = z.object({ type: z.literal('pins'), room: RoomId, ref: Ref });
+export const ThreadRequest = z.object({
+  type: z.literal('thread'),
+  room: RoomId,
+  /** The message whose replies are wanted. */
+  id: z.number().int(),
+  /** Replies with a seq after this one (paging). */
+  after: Seq.optional(),
+  limit: z.number().int().min(1).max(100).optional(),
+  ref: Ref,
+});
 export const ReadMessage = z.object({ type: z.literal('read'), room: RoomId, seq: Seq, ref: Ref });
 
 export const ClientMessage = z.discriminatedUnion('type', [
@@ -41,6 +57,11 @@ export const ClientMessage = z.discriminatedUnion('type', [
   EditMessage,
   DeleteMessage,
   ReadMessage,
+  ReactMessage,
+  UnreactMessage,
+  PinMessage,
+  PinsRequest,
+  ThreadRequest,
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 export type ClientMessageType = ClientMessage['type'];

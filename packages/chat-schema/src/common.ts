@@ -17,6 +17,36 @@ export const ClientMsgId = z.string().min(1).max(64);
 /** A per-room sequence number: 1, 2, 3, … with no gaps. */
 export const Seq = z.number().int().nonnegative();
 
+/**
+ * A reaction: an emoji (one or more pictographs, with their joiners and
+ * modifiers, or a flag) or a `:shortcode:` — at most 32 UTF-16 units.
+ */
+export const Emoji = z
+  .string()
+  .min(1)
+  // zod counts code points; the bound is on UTF-16 units, what a JS string's length is.
+  .refine((s) => s.length <= 32, 'a reaction is at most 32 characters')
+  .regex(
+    /^(?:(?:\p{Extended_Pictographic}|\p{Emoji_Component}|\p{Regional_Indicator}|\u200d|\ufe0f|\u20e3)+|:[a-z0-9_+-]{1,30}:)$/u,
+    'a reaction is an emoji or a :shortcode:',
+  )
+  .refine((s) => s.startsWith(':') || /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20e3/u.test(s), 'a reaction is an emoji or a :shortcode:');
+
+/** The message a reply answers, quoted: enough to show it without loading it. */
+export const ReplyQuote = z.object({
+  id: z.number().int(),
+  seq: Seq,
+  author: z.string(),
+  /** Its first 200 characters ('' when deleted). */
+  text: z.string(),
+  deleted: z.boolean(),
+});
+export type ReplyQuote = z.infer<typeof ReplyQuote>;
+
+/** One emoji on a message: how many, and who (first first). */
+export const Reaction = z.object({ emoji: z.string(), count: z.number().int().positive(), users: z.array(z.string()) });
+export type Reaction = z.infer<typeof Reaction>;
+
 /** A chat message as stored and delivered. `ts` and `editedAt` are milliseconds since the epoch. */
 export const ChatMessage = z.object({
   id: z.number().int(),
@@ -28,6 +58,14 @@ export const ChatMessage = z.object({
   editedAt: z.number().int().optional(),
   /** A deleted message keeps its place (`seq`) with empty text. */
   deleted: z.boolean().optional(),
+  /** Present on a reply: the message it answers. */
+  replyTo: ReplyQuote.optional(),
+  /** Replies to it that are not deleted (absent: none). */
+  replies: z.number().int().positive().optional(),
+  /** Absent: none. */
+  reactions: z.array(Reaction).optional(),
+  /** Pinned to its room. */
+  pinned: z.boolean().optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ChatMessage, ErrorCode, Member, RoomId, RoomKind, RoomRole, Seq, Username } from './common.js';
+import { ChatMessage, Emoji, ErrorCode, Member, RoomId, RoomKind, RoomRole, Seq, Username } from './common.js';
 
 export const Credentials = z.object({ username: Username, password: z.string().min(8).max(256) });
 export const GuestRequest = z.object({ username: Username });
@@ -24,6 +24,8 @@ export const RoomSummary = RoomFields.extend({
   joined: z.boolean(),
   /** Messages after the caller's read cursor (0 when not joined). */
   unread: z.number().int().nonnegative(),
+  /** Of those, the ones that mention the caller (by name or `@room`). */
+  mentions: z.number().int().nonnegative(),
   /** The caller's role, when joined. */
   role: RoomRole.nullable(),
   /** A direct conversation's members (it has no title of its own). */
@@ -63,6 +65,16 @@ export const HistoryQuery = z.object({
 });
 export const HistoryResponse = z.object({ messages: z.array(ChatMessage) });
 export const MembersResponse = z.object({ members: z.array(Member.extend({ readSeq: Seq })) });
+
+export const RepliesQuery = z.object({
+  after: z.coerce.number().int().nonnegative().optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+export const MessageResponse = z.object({ message: ChatMessage });
+export const MessagesResponse = z.object({ messages: z.array(ChatMessage) });
+export const ReactionParams = z.object({ id: RoomId, messageId: z.coerce.number().int().positive(), emoji: Emoji });
+/** What a reaction request left: the emoji's count on the message, and whether yours is on it. */
+export const ReactionResponse = z.object({ emoji: z.string(), count: z.number().int().nonnegative(), mine: z.boolean() });
 
 export const RoleRequest = z.object({ role: z.enum(['moderator', 'member']) });
 

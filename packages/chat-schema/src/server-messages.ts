@@ -53,6 +53,35 @@ export const InvitationRemovedEvent = z.object({
   id: z.number().int(),
   reason: z.enum(['accepted', 'declined', 'revoked']),
 });
+/** Someone added (or removed) a reaction; `count` is the emoji's count on the message now. */
+export const ReactionEvent = z.object({
+  type: z.literal('reaction'),
+  room: z.string(),
+  id: z.number().int(),
+  emoji: z.string(),
+  user: z.string(),
+  added: z.boolean(),
+  count: z.number().int().nonnegative(),
+  ref: Ref,
+});
+/** A room's pinned messages (the answer to `pins`), the latest pin first. */
+export const PinsEvent = z.object({ type: z.literal('pins'), room: z.string(), messages: z.array(ChatMessage), ref: Ref });
+/** A message's replies (the answer to `thread`), oldest first. */
+export const ThreadEvent = z.object({
+  type: z.literal('thread'),
+  room: z.string(),
+  id: z.number().int(),
+  messages: z.array(ChatMessage),
+  ref: Ref,
+});
+/** A message mentioned you (by name, or `@room`): to your connections, whatever rooms they joined. */
+export const MentionEvent = z.object({
+  type: z.literal('mention'),
+  room: z.string(),
+  id: z.number().int(),
+  seq: Seq,
+  author: z.string(),
+});
 export const ReadEvent = z.object({ type: z.literal('read'), room: z.string(), seq: Seq, ref: Ref });
 export const ErrorEvent = z.object({
   type: z.literal('error'),
@@ -76,6 +105,10 @@ export const ServerMessage = z.discriminatedUnion('type', [
   RoomAddedEvent,
   InvitationEvent,
   InvitationRemovedEvent,
+  ReactionEvent,
+  PinsEvent,
+  ThreadEvent,
+  MentionEvent,
   ErrorEvent,
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;

@@ -25,8 +25,12 @@ export type RoomAction =
   | 'edit_message'
   /** Delete a message: its author, or a moderator of the room. */
   | 'delete_message'
-  /** Edit title and topic, kick, ban, unban, pin: owners and moderators. */
+  /** Edit title and topic, kick, ban, unban: owners and moderators. */
   | 'moderate'
+  /** Pin or unpin a message: owners and moderators; any member of a direct conversation. */
+  | 'pin'
+  /** Mention `@room` (notify every member): owners and moderators; any member of a direct conversation. */
+  | 'mention_room'
   /** Invite someone, or make an invite link: owners and moderators, in a room that is not archived. */
   | 'invite'
   /** Change roles, transfer ownership, make private or public, archive, delete: the owner. */
@@ -113,6 +117,11 @@ export function refusal(
         return new DomainError('forbidden', 'only the author or a moderator may delete a message');
       }
       return undefined;
+    case 'pin':
+    case 'mention_room':
+      if (room.archived) return new DomainError('forbidden', 'this room is archived');
+      if (direct || who.admin || rank(who) >= RANK.moderator) return undefined;
+      return new DomainError('forbidden', `only a moderator or the owner may ${action === 'pin' ? 'pin messages' : 'mention @room'}`);
     case 'moderate':
     case 'invite':
       if (direct && !who.admin) return new DomainError('forbidden', 'a direct conversation has no moderators');

@@ -1,21 +1,25 @@
 import type { ClientMessage, ErrorCode, ServerMessage } from '@chat/schema';
 import { DomainError } from '../domain-error.js';
 import type { ChatStore } from '../storage/store.js';
-import { MEMBER, authorize } from './access.js';
 import { ConversationService } from './conversations.js';
 import type { Broker, NodeEvent } from './events.js';
 import { InvitationService } from './invitations.js';
 import { Inbox } from './inbox.js';
 import { LocalRooms } from './local-rooms.js';
 import { MessageChanges } from './message-changes.js';
+import { Mentions } from './mentions.js';
 import { MessageWriter } from './message-writer.js';
 import type { ChatPeer } from './peer.js';
 import { PeerState, type Ref } from './peer-state.js';
+import { Pins } from './pins.js';
 import { InProcessPresence, type PresenceRegistry } from './presence.js';
+import { Reactions } from './reactions.js';
 import { JOIN_HISTORY, RoomCursor, RoomDelivery } from './room-delivery.js';
 import { RoomFanout } from './room-fanout.js';
 import { RoomService } from './rooms.js';
 import { SendGate } from './send-gate.js';
+import { Sender } from './sender.js';
+import { Threads } from './threads.js';
 import { UserNotices } from './user-notices.js';
 import { toChatMessage } from './wire.js';
 
@@ -73,12 +77,17 @@ export class ChatService {
   readonly conversations: ConversationService;
   /** Invitations into rooms, for REST. */
   readonly invitations: InvitationService;
+  /** Reactions, pins and threads, for REST (the socket's requests go to the same). */
+  readonly reactions: Reactions;
+  readonly pins: Pins;
+  readonly threads: Threads;
   private readonly notices: UserNotices;
   private readonly local: LocalRooms;
   private readonly delivery: RoomDelivery;
   private readonly inbox: Inbox;
   private readonly gate: SendGate;
   private readonly changes: MessageChanges;
+  private readonly sender: Sender;
   private readonly writer: MessageWriter;
   private readonly typingIntervalMs: number;
   private readonly onError: (code: ErrorCode) => void;
@@ -109,6 +118,11 @@ export class ChatService {
     this.conversations = new ConversationService(store, this.notices.notify);
     this.invitations = new InvitationService(store, this.rooms, this.notices.notify);
     this.changes = new MessageChanges(store, broker, this.rooms, this.gate);
+    this.reactions = new Reactions(store, broker, this.rooms, this.gate);
+    this.pins = new Pins(store, broker, this.rooms);
+    this.threads = new Threads(store, this.rooms);
+    const mentions = new Mentions(store, this.rooms);
+    this.sender = new Sender(this.writer, this.local, this.gate, this.threads, mentions, this.notices.notify, background);
     const fanout = new RoomFanout(this.local, this.delivery, observer && ((n) => observer.fanout(n)));
     broker.setHandler((event) => fanout.handle(event));
   }
@@ -161,7 +175,7 @@ export class ChatService {
       case 'leave':
         return this.leave(state, msg.room, msg.ref);
       case 'send':
-        return this.send(state, msg.room, msg.text, msg.clientMsgId, msg.ref);
+        return this.sender.send(state, msg);
       case 'history':
         return this.history(state, msg.room, msg.before, msg.limit ?? JOIN_HISTORY, msg.ref);
       case 'typing':
@@ -172,6 +186,15 @@ export class ChatService {
         return this.changes.remove(state, msg.room, msg.id, msg.ref);
       case 'read':
         return this.read(state, msg.room, msg.seq, msg.ref);
+      case 'react':
+      case 'unreact':
+        return this.reactions.react(state, msg.room, msg.id, msg.emoji, msg.type === 'react', msg.ref);
+      case 'pin':
+        return this.pin(state, msg.room, msg.id, msg.pinned, msg.ref);
+      case 'pins':
+        return this.listPins(state, msg.room, msg.ref);
+      case 'thread':
+        return this.thread(state, msg.room, msg.id, msg.after ?? 0, msg.limit ?? JOIN_HISTORY, msg.ref);
     }
   }
 
@@ -226,45 +249,29 @@ export class ChatService {
     state.reply(ref === undefined ? { type: 'left', room: roomId } : { type: 'left', room: roomId, ref });
   }
 
-  private send(state: PeerState, roomId: string, text: string, clientMsgId: string, ref: Ref): void {
-    authorize('send', MEMBER, roomId, state.joined(roomId));
-    this.gate.checkText(text);
-    this.gate.take(state);
-    const peer = state.peer;
-    this.writer.write({ roomId, authorId: peer.user.id, text, clientMsgId, ts: Date.now() }, (result) => {
-      if (result instanceof Error) {
-        state.error('internal', 'the message could not be stored', ref, roomId);
-        return;
-      }
-      if (result.status === 'room_gone') {
-        state.error('not_found', `no room ${roomId}`, ref, roomId);
-        return;
-      }
-      if (result.status === 'duplicate') {
-        if (result.message.roomId !== roomId) {
-          // (author, clientMsgId) is unique across rooms: never ack a send with another room's message.
-          state.error('conflict', `clientMsgId ${clientMsgId} was already used in room ${result.message.roomId}`, ref, roomId);
-          return;
-        }
-        // Sent before (a retry after a reconnect). Published again rather than
-        // answered directly: if the node that stored it died before publishing,
-        // this is how the room hears of it. Cursors that have it drop it; the
-        // sender gets its acknowledgement either way.
-      }
-      this.local.publishQuietly({
-        kind: 'message',
-        room: roomId,
-        message: result.message,
-        ...(ref === undefined ? {} : { replyTo: { connectionId: peer.connectionId, ref } }),
-      });
-    });
-  }
-
   private async history(state: PeerState, roomId: string, before: number | undefined, limit: number, ref: Ref): Promise<void> {
     const messages = await this.rooms.history({ userId: state.peer.user.id }, roomId, before, limit);
     const reply: ServerMessage = { type: 'history', room: roomId, messages };
     if (ref !== undefined) reply.ref = ref;
     state.reply(reply);
+  }
+
+  private async pin(state: PeerState, roomId: string, id: number, pinned: boolean, ref: Ref): Promise<void> {
+    state.joined(roomId);
+    const replyTo = ref === undefined ? undefined : { connectionId: state.peer.connectionId, ref };
+    const { message, changed } = await this.pins.set({ userId: state.peer.user.id }, roomId, id, pinned, replyTo);
+    // Changed: the room hears of it, the asker's copy with the ref; unchanged: only the asker.
+    if (!changed) state.reply({ type: 'message_updated', room: roomId, ...toChatMessage(message), ...(ref === undefined ? {} : { ref }) });
+  }
+
+  private async listPins(state: PeerState, roomId: string, ref: Ref): Promise<void> {
+    const messages = await this.pins.list({ userId: state.peer.user.id }, roomId);
+    state.reply({ type: 'pins', room: roomId, messages, ...(ref === undefined ? {} : { ref }) });
+  }
+
+  private async thread(state: PeerState, roomId: string, id: number, after: number, limit: number, ref: Ref): Promise<void> {
+    const messages = await this.threads.replies({ userId: state.peer.user.id }, roomId, id, after, limit);
+    state.reply({ type: 'thread', room: roomId, id, messages, ...(ref === undefined ? {} : { ref }) });
   }
 
   private typing(state: PeerState, roomId: string): void {

@@ -26,7 +26,18 @@ export type RoomEvent =
     }
   | { kind: 'room_deleted'; room: string }
   | { kind: 'member_removed'; room: string; userId: number; reason: 'kicked' | 'banned' }
-  | { kind: 'role_changed'; room: string; userId: number; user: string; role: RoomRole };
+  | { kind: 'role_changed'; room: string; userId: number; user: string; role: RoomRole }
+  | {
+      kind: 'reaction';
+      room: string;
+      messageId: number;
+      emoji: string;
+      user: string;
+      added: boolean;
+      /** The emoji's count on the message after this change. */
+      count: number;
+      replyTo?: ReplyTo;
+    };
 
 export type RoomEventHandler = (event: RoomEvent) => void;
 

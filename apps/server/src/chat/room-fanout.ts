@@ -82,6 +82,24 @@ export class RoomFanout {
         }
         return;
       }
+      case 'reaction': {
+        // Encoded once for the room, like a message; the asker's copy carries its ref.
+        const body = {
+          type: 'reaction' as const,
+          room: event.room,
+          id: event.messageId,
+          emoji: event.emoji,
+          user: event.user,
+          added: event.added,
+          count: event.count,
+        };
+        const shared = OutgoingEvent.of(body);
+        for (const state of peers) {
+          const own = event.replyTo && event.replyTo.connectionId === state.peer.connectionId;
+          state.peer.send(own ? OutgoingEvent.of({ ...body, ref: event.replyTo!.ref }) : shared);
+        }
+        return;
+      }
       case 'role_changed': {
         const out = OutgoingEvent.of({ type: 'role', room: event.room, user: event.user, role: event.role });
         for (const state of peers) state.peer.send(out);

@@ -46,6 +46,7 @@ export function toRoomSummary(r: RoomForUser, members?: string[]): RoomSummary {
     lastSeq: r.lastSeq,
     joined: r.joined,
     unread: r.unread,
+    mentions: r.mentions,
     role: r.role,
   };
   if (members) summary.members = members;

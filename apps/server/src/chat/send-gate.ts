@@ -3,7 +3,7 @@ import type { PeerState } from './peer-state.js';
 import { KeyedRateLimiter } from './rate-limiter.js';
 
 /**
- * What every write of a message asks first (a send, an edit, a deletion):
+ * What every write of a message asks first (a send, an edit, a deletion, a reaction):
  * the text fits `MAX_MESSAGE_BYTES`, and a token is left in the connection's
  * and the user's buckets (`RATE_MESSAGES_PER_SECOND`).
  */
@@ -29,5 +29,10 @@ export class SendGate {
       throw new DomainError('rate_limited', 'slow down: too many messages');
     }
     state.strikes = 0;
+  }
+
+  /** A write over REST: the user's bucket only (there is no connection). */
+  takeUser(userId: number): void {
+    if (!this.userSends.take(String(userId), Date.now())) throw new DomainError('rate_limited', 'slow down: too many messages');
   }
 }

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '@chat/schema';
+import type { ChatMessage, Reaction } from '@chat/schema';
 import type { MessageRecord } from '../storage/store.js';
 
 /** A stored message in the contract's shape. */
@@ -13,8 +13,14 @@ export function toChatMessage(m: MessageRecord): ChatMessage {
   };
   if (m.editedAt !== null) out.editedAt = m.editedAt;
   if (m.deletedAt !== null) out.deleted = true;
+  if (m.replyTo !== null) out.replyTo = m.replyTo;
+  if (m.replies > 0) out.replies = m.replies;
+  if (m.reactions.length > 0) out.reactions = reactionsOf(m);
+  if (m.pinnedAt !== null) out.pinned = true;
   return out;
 }
+
+const reactionsOf = (m: MessageRecord): Reaction[] => m.reactions.map((r) => ({ emoji: r.emoji, count: r.users.length, users: r.users }));
 
 /**
  * The `message` event's JSON, written out field by field: every chat line
@@ -43,6 +49,11 @@ export function messageEventJson(room: string, m: MessageRecord, ref?: string | 
     JSON.stringify(m.clientMsgId);
   if (m.editedAt !== null) json += ',"editedAt":' + m.editedAt;
   if (m.deletedAt !== null) json += ',"deleted":true';
+  // A new message is no one's parent and has no reactions yet; a re-sent one may.
+  if (m.replyTo !== null) json += ',"replyTo":' + JSON.stringify(m.replyTo);
+  if (m.replies > 0) json += ',"replies":' + m.replies;
+  if (m.reactions.length > 0) json += ',"reactions":' + JSON.stringify(reactionsOf(m));
+  if (m.pinnedAt !== null) json += ',"pinned":true';
   if (ref !== undefined) json += ',"ref":' + JSON.stringify(ref);
   return json + '}';
 }

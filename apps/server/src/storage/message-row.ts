@@ -1,4 +1,4 @@
-import type { MessageRecord, NewMessage } from './store.js';
+import type { MessageRecord, NewMessage, ReactionRecord } from './store.js';
 
 /** A message as both stores' queries return it (snake_case columns, the author's name joined in). */
 export interface MessageRow {
@@ -12,6 +12,29 @@ export interface MessageRow {
   created_at: number;
   edited_at: number | null;
   deleted_at: number | null;
+  pinned_at: number | null;
+  /** The parent of a reply, joined in (null: not a reply). */
+  reply_to: number | null;
+  reply_seq: number | null;
+  reply_author: string | null;
+  reply_text: string | null;
+  reply_deleted: number | boolean | null;
+  replies: number;
+  /** [emoji, username] pairs, first reaction first: JSON text from SQLite, parsed by pg; null for none. */
+  reactions: string | Array<[string, string]> | null;
+}
+
+/** The pairs of a row's `reactions`, grouped by emoji in the order each emoji first appeared. */
+export function groupReactions(pairs: string | Array<[string, string]> | null): ReactionRecord[] {
+  if (pairs === null || pairs === '[]') return [];
+  const list = typeof pairs === 'string' ? (JSON.parse(pairs) as Array<[string, string]>) : pairs;
+  const byEmoji = new Map<string, string[]>();
+  for (const [emoji, user] of list) {
+    const users = byEmoji.get(emoji);
+    if (users) users.push(user);
+    else byEmoji.set(emoji, [user]);
+  }
+  return [...byEmoji].map(([emoji, users]) => ({ emoji, users }));
 }
 
 export const toMessage = (row: MessageRow): MessageRecord => ({
@@ -25,6 +48,19 @@ export const toMessage = (row: MessageRow): MessageRecord => ({
   ts: row.created_at,
   editedAt: row.edited_at,
   deletedAt: row.deleted_at,
+  replyTo:
+    row.reply_to === null
+      ? null
+      : {
+          id: row.reply_to,
+          seq: row.reply_seq ?? 0,
+          author: row.reply_author ?? '',
+          text: row.reply_text ?? '',
+          deleted: Boolean(row.reply_deleted),
+        },
+  replies: row.replies,
+  reactions: groupReactions(row.reactions),
+  pinnedAt: row.pinned_at,
 });
 
 /** The record of a message just stored: what was sent, plus the row id and seq the store gave it. */
@@ -39,4 +75,8 @@ export const storedMessage = (m: NewMessage, id: number, seq: number, author: st
   ts: m.ts,
   editedAt: null,
   deletedAt: null,
+  replyTo: m.replyTo ?? null,
+  replies: 0,
+  reactions: [],
+  pinnedAt: null,
 });

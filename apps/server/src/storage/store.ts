@@ -34,6 +34,8 @@ export interface RoomRecord {
 export interface RoomForUser extends RoomRecord {
   joined: boolean;
   unread: number;
+  /** Messages after the read cursor that mention the user (by name or `@room`). */
+  mentions: number;
   /** The user's role, when a member. */
   role: RoomRole | null;
 }
@@ -94,6 +96,25 @@ export interface NewInvitation {
   uses?: number | undefined;
 }
 
+/** The message a reply answers, as the reply shows it quoted. */
+export interface ReplyQuote {
+  id: number;
+  seq: number;
+  author: string;
+  /** At most QUOTE_CHARS characters of its text ('' once deleted). */
+  text: string;
+  deleted: boolean;
+}
+
+/** The longest quote of a parent message a reply carries. */
+export const QUOTE_CHARS = 200;
+
+/** One emoji on a message and who put it there, first reaction first. */
+export interface ReactionRecord {
+  emoji: string;
+  users: string[];
+}
+
 export interface MessageRecord {
   id: number;
   roomId: string;
@@ -105,6 +126,12 @@ export interface MessageRecord {
   ts: number;
   editedAt: number | null;
   deletedAt: number | null;
+  /** The message this one replies to (same room). */
+  replyTo: ReplyQuote | null;
+  /** Replies to this message that are not deleted. */
+  replies: number;
+  reactions: ReactionRecord[];
+  pinnedAt: number | null;
 }
 
 export interface NewMessage {
@@ -113,7 +140,19 @@ export interface NewMessage {
   text: string;
   clientMsgId: string;
   ts: number;
+  /** The message it replies to, read by the domain from this room (the store keeps its id). */
+  replyTo?: ReplyQuote | undefined;
+  /** Members it mentions (ids), stored with its seq in the same transaction: their mention counts. */
+  mentions?: readonly number[] | undefined;
 }
+
+/** What adding or removing a reaction did; `count` is the emoji's count on the message afterwards. */
+export type ReactionChange =
+  | { status: 'changed' | 'unchanged'; count: number }
+  /** No such message in the room, or it is deleted. */
+  | { status: 'no_message' }
+  /** The message has `maxDistinct` different emoji already. */
+  | { status: 'too_many' };
 
 /** The outcome of one message in a batch: stored now, stored before (same clientMsgId), or refused. */
 export type AppendResult =
@@ -224,7 +263,22 @@ export interface ChatStore {
   /** Messages with seq < before (or the newest), newest first, at most `limit`. */
   messagesBefore(roomId: string, before: number | undefined, limit: number): Awaitable<MessageRecord[]>;
   editMessage(roomId: string, id: number, text: string, at: number): Awaitable<MessageRecord | undefined>;
+  /** Marks it deleted: text, reactions, pin and mentions go; its place (seq) and its replies stay. */
   deleteMessage(roomId: string, id: number, at: number): Awaitable<MessageRecord | undefined>;
+  /** Replies to a message, oldest first, with seq > afterSeq, at most `limit`. */
+  repliesTo(roomId: string, parentId: number, afterSeq: number, limit: number): Awaitable<MessageRecord[]>;
+  /**
+   * Adds the user's reaction (once per user and emoji: again is `unchanged`),
+   * unless the message already carries `maxDistinct` other emoji; one transaction.
+   */
+  addReaction(roomId: string, messageId: number, userId: number, emoji: string, maxDistinct: number, at: number): Awaitable<ReactionChange>;
+  removeReaction(roomId: string, messageId: number, userId: number, emoji: string): Awaitable<ReactionChange>;
+  /** Pins (at `at`) or unpins a message that is not deleted; undefined when there is none. */
+  setPinned(roomId: string, id: number, pinnedAt: number | null): Awaitable<MessageRecord | undefined>;
+  /** The room's pinned messages, the latest pin first. */
+  pinnedMessages(roomId: string): Awaitable<MessageRecord[]>;
+  /** The room's members among these usernames (any case): whom a message's mentions reach. */
+  membersNamed(roomId: string, usernames: readonly string[]): Awaitable<Array<{ userId: number; username: string }>>;
 
   /**
    * True when batches passed to `appendMessages` before the previous call

@@ -197,7 +197,60 @@ const targetCases = Object.entries(ON_TARGET).flatMap(([who, rows]) =>
   ]),
 );
 
+/** Pinning and `@room`, by hand: room × who → [pin, mention_room]. */
+const PIN_AND_ROOM_MENTION: Record<string, Record<string, [Outcome, Outcome]>> = {
+  missing: { stranger: ['no room', 'no room'], member: ['no room', 'no room'], admin: ['no room', 'no room'] },
+  public: {
+    stranger: ['join first', 'join first'],
+    member: ['not moderator', 'not moderator'],
+    moderator: ['ok', 'ok'],
+    owner: ['ok', 'ok'],
+    banned: ['banned', 'banned'],
+    admin: ['ok', 'ok'],
+  },
+  private: {
+    stranger: ['private', 'private'],
+    member: ['not moderator', 'not moderator'],
+    moderator: ['ok', 'ok'],
+    owner: ['ok', 'ok'],
+    banned: ['banned', 'banned'],
+    admin: ['ok', 'ok'],
+  },
+  'archived public': {
+    stranger: ['join first', 'join first'],
+    member: ['archived', 'archived'],
+    moderator: ['archived', 'archived'],
+    owner: ['archived', 'archived'],
+    banned: ['banned', 'banned'],
+    admin: ['archived', 'archived'],
+  },
+  'archived private': {
+    stranger: ['private', 'private'],
+    member: ['archived', 'archived'],
+    owner: ['archived', 'archived'],
+    admin: ['archived', 'archived'],
+  },
+  // Everyone in a direct conversation may pin and mention all of it.
+  direct: {
+    stranger: ['no room', 'no room'],
+    member: ['ok', 'ok'],
+    moderator: ['ok', 'ok'],
+    banned: ['no room', 'no room'],
+    admin: ['ok', 'ok'],
+  },
+};
+const pinCases = Object.entries(PIN_AND_ROOM_MENTION).flatMap(([room, rows]) =>
+  Object.entries(rows).flatMap(([who, [pin, mention]]) => [
+    { room, who, action: 'pin' as const, expected: pin },
+    { room, who, action: 'mention_room' as const, expected: mention },
+  ]),
+);
+
 describe('the access rules', () => {
+  it.each(pinCases)('$who: $action in a $room room → $expected', ({ room, who, action, expected }) => {
+    expectOutcome(refusal(action, WHO[who]!, 'general', ROOMS[room]), expected);
+  });
+
   it('cover every room state and standing', () => {
     expect(Object.keys(TABLE)).toEqual(Object.keys(ROOMS));
     for (const rows of Object.values(TABLE)) {

@@ -233,7 +233,7 @@ describe.skipIf(!enabled)('three nodes on PostgreSQL and Redis (needs DATABASE_U
     for (const node of nodes) await expect(ChatSocket.open(node.wsUrl, alice)).rejects.toMatchObject({ status: 401 });
   }, 60_000);
 
-  it('a direct conversation, an invitation and a role change made on one node reach the user on the other', async () => {
+  it('a direct conversation, an invitation, a role change, a mention and a reaction made on one node reach the user on the other', async () => {
     const { nodes } = await startCluster(2);
     const [n1, n2] = nodes as [ServerProcess, ServerProcess];
     const alice = await guest(n1.url, 'alice');
@@ -254,6 +254,30 @@ describe.skipIf(!enabled)('three nodes on PostgreSQL and Redis (needs DATABASE_U
     // A role change on node 1 is heard in the room on node 2.
     expect((await http(n1.url, 'PUT', `/api/rooms/club/members/${bob.username}/role`, { token: alice.token, body: { role: 'moderator' } })).status).toBe(204);
     expect(await bobOn2.waitFor('role', (m) => m.type === 'role')).toEqual({ type: 'role', room: 'club', user: bob.username, role: 'moderator' });
+    // A message on node 1 mentioning bob tells bob on node 2; a reaction to it on node 1 is heard there too.
+    const aliceOn1 = await open(n1, alice);
+    expect((await aliceOn1.call({ type: 'join', room: 'club' })).type).toBe('joined');
+    const said = (await aliceOn1.call({ type: 'send', room: 'club', text: `thanks @${bob.username}`, clientMsgId: 'c-1' })) as {
+      id: number;
+      seq: number;
+    };
+    expect(await bobOn2.waitFor('mention', (m) => m.type === 'mention')).toEqual({
+      type: 'mention',
+      room: 'club',
+      id: said.id,
+      seq: said.seq,
+      author: alice.username,
+    });
+    expect(await aliceOn1.call({ type: 'react', room: 'club', id: said.id, emoji: '🎉' })).toMatchObject({ type: 'reaction', count: 1 });
+    expect(await bobOn2.waitFor('reaction', (m) => m.type === 'reaction')).toEqual({
+      type: 'reaction',
+      room: 'club',
+      id: said.id,
+      emoji: '🎉',
+      user: alice.username,
+      added: true,
+      count: 1,
+    });
   }, 60_000);
 
   it('a node killed with SIGKILL: its clients resume on another node with `since`, nothing lost or doubled, and its idle users go offline', async () => {

@@ -51,7 +51,7 @@ async function presence(instanceId: string, keyPrefix: string, ttlMs = 10_000): 
 const message = (room: string, seq: number): RoomEvent => ({
   kind: 'message',
   room,
-  message: { id: seq, roomId: room, seq, authorId: 1, author: 'ann', text: `m${seq}`, clientMsgId: `c${seq}`, ts: 1, editedAt: null, deletedAt: null },
+  message: { id: seq, roomId: room, seq, authorId: 1, author: 'ann', text: `m${seq}`, clientMsgId: `c${seq}`, ts: 1, editedAt: null, deletedAt: null, replyTo: null, replies: 0, reactions: [], pinnedAt: null },
 });
 
 describe.skipIf(!REDIS_URL)('RedisBroker (needs REDIS_URL)', () => {
@@ -82,10 +82,12 @@ describe.skipIf(!REDIS_URL)('RedisBroker (needs REDIS_URL)', () => {
       { kind: 'presence', room: 'r', userId: 2, user: 'bob', state: 'offline' },
       { kind: 'room_updated', room: 'r', title: 'T', topic: 'x', private: true, archived: false },
       { kind: 'member_removed', room: 'r', userId: 3, reason: 'banned' },
+      { kind: 'role_changed', room: 'r', userId: 2, user: 'bob', role: 'moderator' },
+      { kind: 'reaction', room: 'r', messageId: 1, emoji: '👍🏽', user: 'bob', added: true, count: 3 },
       { kind: 'room_deleted', room: 'r' },
     ];
     for (const e of sent) await a.broker.publish(e);
-    await until('node b to receive 6 events', () => b.events.length >= 6, 5000);
+    await until('node b to receive 8 events', () => b.events.length >= 8, 5000);
     const { replyTo: _dropped, ...first } = sent[0] as RoomEvent & { replyTo?: unknown };
     expect(b.events).toEqual([first, ...sent.slice(1)]);
   });

@@ -25,14 +25,20 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { toMessage, type MessageRow } from '../message-row.js';
-import type { AppendResult, MessageRecord, NewMessage } from '../store.js';
+import { QUOTE_CHARS, type AppendResult, type MessageRecord, type NewMessage, type ReactionChange } from '../store.js';
 import { inTransaction, statement, withoutNul } from './sql.js';
 
+// As in SQLite: the parent of a reply (p) joined in for its quote, reply counts and reactions per row through their indexes.
 const COLUMNS = `m.id, m.room_id, m.seq, m.author_id, u.username AS author,
-  m.text, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at`;
-const FROM = 'messages m JOIN users u ON u.id = m.author_id';
+  m.text, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.pinned_at, m.reply_to,
+  p.seq AS reply_seq, pu.username AS reply_author, left(p.text, ${QUOTE_CHARS}) AS reply_text, p.deleted_at IS NOT NULL AS reply_deleted,
+  (SELECT COUNT(*) FROM messages c WHERE c.reply_to = m.id AND c.deleted_at IS NULL) AS replies,
+  (SELECT json_agg(json_build_array(r.emoji, ru.username) ORDER BY r.created_at, r.emoji)
+     FROM reactions r JOIN users ru ON ru.id = r.user_id WHERE r.message_id = m.id) AS reactions`;
+const PARENT = 'LEFT JOIN messages p ON p.id = m.reply_to LEFT JOIN users pu ON pu.id = p.author_id';
+const FROM = `messages m JOIN users u ON u.id = m.author_id ${PARENT}`;
 /** The rows a data-modifying CTE named `m` returned (its RETURNING *), with their author. */
-const FROM_CTE = 'm JOIN users u ON u.id = m.author_id';
+const FROM_CTE = `m JOIN users u ON u.id = m.author_id ${PARENT}`;
 
 /** (author, clientMsgId) as one map key; NUL cannot occur in a stored clientMsgId (see withoutNul). */
 const keyOf = (authorId: number, clientMsgId: string) => `${authorId}\u0000${clientMsgId}`;
@@ -53,8 +59,8 @@ const byKey = statement<MessageRow>('messages_by_key', `SELECT ${COLUMNS} FROM $
 const insertMany = statement<MessageRow>(
   'messages_insert_many',
   `WITH m AS (
-     INSERT INTO messages (room_id, seq, author_id, text, client_msg_id, created_at)
-     SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bigint[])
+     INSERT INTO messages (room_id, seq, author_id, text, client_msg_id, created_at, reply_to)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
      ON CONFLICT (client_msg_id, author_id) DO NOTHING
      RETURNING *)
    SELECT ${COLUMNS} FROM ${FROM_CTE}`,
@@ -62,7 +68,7 @@ const insertMany = statement<MessageRow>(
 const insertOne = statement<MessageRow>(
   'messages_insert_one',
   `WITH m AS (
-     INSERT INTO messages (room_id, seq, author_id, text, client_msg_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+     INSERT INTO messages (room_id, seq, author_id, text, client_msg_id, created_at, reply_to) VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (client_msg_id, author_id) DO NOTHING
      RETURNING *)
    SELECT ${COLUMNS} FROM ${FROM_CTE}`,
@@ -86,11 +92,54 @@ const edit = statement<MessageRow>(
      UPDATE messages SET text = $1, edited_at = $2 WHERE room_id = $3 AND id = $4 AND deleted_at IS NULL RETURNING *)
    SELECT ${COLUMNS} FROM ${FROM_CTE}`,
 );
+// Its reactions and mentions go in the same statement (the row returned still sees the reactions: dropped in code).
 const remove = statement<MessageRow>(
   'messages_delete',
   `WITH m AS (
-     UPDATE messages SET text = '', deleted_at = $1 WHERE room_id = $2 AND id = $3 AND deleted_at IS NULL RETURNING *)
+     UPDATE messages SET text = '', deleted_at = $1, pinned_at = NULL
+      WHERE room_id = $2 AND id = $3 AND deleted_at IS NULL RETURNING *),
+   gone_reactions AS (DELETE FROM reactions WHERE message_id IN (SELECT id FROM m)),
+   gone_mentions AS (DELETE FROM mentions WHERE room_id = $2 AND seq IN (SELECT seq FROM m))
    SELECT ${COLUMNS} FROM ${FROM_CTE}`,
+);
+const insertMentions = statement(
+  'mentions_insert',
+  'INSERT INTO mentions (room_id, user_id, seq) SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) ON CONFLICT DO NOTHING',
+);
+const replies = statement<MessageRow>(
+  'messages_replies',
+  `SELECT ${COLUMNS} FROM ${FROM} WHERE m.reply_to = $1 AND m.room_id = $2 AND m.seq > $3 ORDER BY m.seq LIMIT $4`,
+);
+// Reactions to one message take turns on its row, so the bound on distinct emoji holds under concurrent reactions.
+const lockLive = statement<{ id: number }>(
+  'messages_lock_live',
+  'SELECT id FROM messages WHERE room_id = $1 AND id = $2 AND deleted_at IS NULL FOR NO KEY UPDATE',
+);
+const reactionFacts = statement<{ mine: boolean; same: number; others: number }>(
+  'reactions_facts',
+  `SELECT bool_or(user_id = $3 AND emoji = $2) IS TRUE AS mine,
+          COUNT(*) FILTER (WHERE emoji = $2) AS same,
+          COUNT(DISTINCT emoji) FILTER (WHERE emoji <> $2) AS others
+     FROM reactions WHERE message_id = $1`,
+);
+const insertReaction = statement(
+  'reactions_insert',
+  'INSERT INTO reactions (message_id, emoji, user_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+);
+const deleteReaction = statement('reactions_delete', 'DELETE FROM reactions WHERE message_id = $1 AND emoji = $2 AND user_id = $3');
+const pin = statement<MessageRow>(
+  'messages_pin',
+  `WITH m AS (UPDATE messages SET pinned_at = $1 WHERE room_id = $2 AND id = $3 AND deleted_at IS NULL RETURNING *)
+   SELECT ${COLUMNS} FROM ${FROM_CTE}`,
+);
+const pinned = statement<MessageRow>(
+  'messages_pinned',
+  `SELECT ${COLUMNS} FROM ${FROM} WHERE m.room_id = $1 AND m.pinned_at IS NOT NULL ORDER BY m.pinned_at DESC, m.id DESC`,
+);
+const named = statement<{ user_id: number; username: string }>(
+  'members_named',
+  `SELECT u.id AS user_id, u.username FROM room_members rm JOIN users u ON u.id = rm.user_id
+    WHERE rm.room_id = $1 AND u.username_key = ANY(SELECT lower(n) FROM unnest($2::text[]) AS n)`,
 );
 
 /** SQLite reads a negative LIMIT as "no limit"; PostgreSQL refuses it, and reads NULL that way. */
@@ -109,7 +158,7 @@ type Mode = 'one-statement' | 'one-by-one';
 interface Fresh {
   index: number;
   key: string;
-  values: [roomId: string, seq: number, authorId: number, text: string, clientMsgId: string, ts: number];
+  values: [roomId: string, seq: number, authorId: number, text: string, clientMsgId: string, ts: number, replyTo: number | null];
 }
 
 /**
@@ -154,7 +203,15 @@ async function appendIn(client: PoolClient, batch: NewMessage[], mode: Mode): Pr
     const item: Fresh = {
       index,
       key,
-      values: [message.roomId, lastSeq + 1, message.authorId, withoutNul(message.text), clientMsgIds[index]!, message.ts],
+      values: [
+        message.roomId,
+        lastSeq + 1,
+        message.authorId,
+        withoutNul(message.text),
+        clientMsgIds[index]!,
+        message.ts,
+        message.replyTo?.id ?? null,
+      ],
     };
     if (mode === 'one-statement') {
       claimed.add(key);
@@ -181,6 +238,19 @@ async function appendIn(client: PoolClient, batch: NewMessage[], mode: Mode): Pr
     for (const f of fresh) results[f.index] = { status: 'stored', message: stored.get(f.key)! };
     for (const r of repeats) results[r.index] = { status: 'duplicate', message: stored.get(r.key)! };
   }
+
+  // Whom the messages stored now mention, by their seq, in the same transaction.
+  const mentioned: [string[], number[], number[]] = [[], [], []];
+  for (const [index, message] of batch.entries()) {
+    const result = results[index];
+    if (result?.status !== 'stored' || !message.mentions) continue;
+    for (const userId of message.mentions) {
+      mentioned[0].push(message.roomId);
+      mentioned[1].push(userId);
+      mentioned[2].push(result.message.seq);
+    }
+  }
+  if (mentioned[0].length > 0) await insertMentions(client, mentioned);
 
   const advanced = [...counters].filter(([id, seq]) => lockedAt.get(id) !== seq);
   if (advanced.length > 0) await saveCounters(client, [advanced.map(([id]) => id), advanced.map(([, seq]) => seq)]);
@@ -244,7 +314,42 @@ export function createMessagesRepository(pool: Pool) {
     },
     async remove(roomId: string, id: number, at: number): Promise<MessageRecord | undefined> {
       const { rows } = await remove(pool, [at, roomId, id]);
+      return rows[0] && { ...toMessage(rows[0]), reactions: [] };
+    },
+    async repliesTo(roomId: string, parentId: number, afterSeq: number, limit: number): Promise<MessageRecord[]> {
+      return (await replies(pool, [parentId, roomId, afterSeq, limitOf(limit)])).rows.map(toMessage);
+    },
+    async addReaction(roomId: string, messageId: number, userId: number, emoji: string, maxDistinct: number, at: number): Promise<ReactionChange> {
+      const key = withoutNul(emoji);
+      const change = await inTransaction(pool, async (client): Promise<ReactionChange> => {
+        if ((await lockLive(client, [roomId, messageId])).rows.length === 0) return { status: 'no_message' };
+        const facts = (await reactionFacts(client, [messageId, key, userId])).rows[0]!;
+        if (facts.mine) return { status: 'unchanged', count: facts.same };
+        if (facts.same === 0 && facts.others >= maxDistinct) return { status: 'too_many' };
+        await insertReaction(client, [messageId, key, userId, at]);
+        return { status: 'changed', count: facts.same + 1 };
+      });
+      return change!;
+    },
+    async removeReaction(roomId: string, messageId: number, userId: number, emoji: string): Promise<ReactionChange> {
+      const key = withoutNul(emoji);
+      const change = await inTransaction(pool, async (client): Promise<ReactionChange> => {
+        if ((await lockLive(client, [roomId, messageId])).rows.length === 0) return { status: 'no_message' };
+        const removed = ((await deleteReaction(client, [messageId, key, userId])).rowCount ?? 0) > 0;
+        const facts = (await reactionFacts(client, [messageId, key, userId])).rows[0]!;
+        return { status: removed ? 'changed' : 'unchanged', count: facts.same };
+      });
+      return change!;
+    },
+    async setPinned(roomId: string, id: number, pinnedAt: number | null): Promise<MessageRecord | undefined> {
+      const { rows } = await pin(pool, [pinnedAt, roomId, id]);
       return rows[0] && toMessage(rows[0]);
+    },
+    async pinnedMessages(roomId: string): Promise<MessageRecord[]> {
+      return (await pinned(pool, [roomId])).rows.map(toMessage);
+    },
+    async membersNamed(roomId: string, usernames: readonly string[]): Promise<Array<{ userId: number; username: string }>> {
+      return (await named(pool, [roomId, usernames])).rows.map((r) => ({ userId: r.user_id, username: r.username }));
     },
   };
 }

@@ -99,6 +99,27 @@ const MIGRATIONS: string[] = [
   CREATE INDEX invitations_user ON invitations(user_id, state) WHERE user_id IS NOT NULL;
   CREATE INDEX invitations_room ON invitations(room_id, state);
   `,
+  // 4: replies, pins, reactions, mentions (as in SQLite's step 4).
+  `
+  ALTER TABLE messages ADD COLUMN reply_to BIGINT;
+  ALTER TABLE messages ADD COLUMN pinned_at BIGINT;
+  CREATE INDEX messages_replies ON messages(reply_to, seq) WHERE reply_to IS NOT NULL;
+  CREATE INDEX messages_pinned ON messages(room_id, pinned_at) WHERE pinned_at IS NOT NULL;
+  CREATE TABLE reactions (
+    message_id BIGINT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    emoji TEXT COLLATE "C" NOT NULL,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (message_id, emoji, user_id)
+  );
+  CREATE TABLE mentions (
+    room_id TEXT COLLATE "C" NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    seq BIGINT NOT NULL,
+    PRIMARY KEY (user_id, room_id, seq)
+  );
+  CREATE INDEX mentions_room ON mentions(room_id, seq);
+  `,
 ];
 
 /** The first key of the advisory lock: "chat" in ASCII, so the lock is recognisable in pg_locks. */

@@ -119,6 +119,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     messagesBefore: messages.before,
     editMessage: messages.edit,
     deleteMessage: messages.remove,
+    repliesTo: messages.repliesTo,
+    addReaction: messages.addReaction,
+    removeReaction: messages.removeReaction,
+    setPinned: messages.setPinned,
+    pinnedMessages: messages.pinnedMessages,
+    membersNamed: messages.membersNamed,
     async ping() {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, PING_TIMEOUT_MS, false)));

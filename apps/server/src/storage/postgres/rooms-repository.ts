@@ -44,14 +44,17 @@ const roomById = statement<RoomRow>('rooms_by_id', `SELECT ${ROOM_COLUMNS} FROM 
 const allRooms = statement<RoomRow>('rooms_all', `SELECT ${ROOM_COLUMNS} FROM rooms r ORDER BY r.id`);
 // The SQLite query, operator for operator: AND binds tighter than OR, so a member
 // sees a room whatever its flags, and a ban hides only public rooms they are not in.
-const roomsForUser = statement<RoomRow & { joined: boolean; unread: number; role: RoomRole | null }>(
+const roomsForUser = statement<RoomRow & { joined: boolean; unread: number; mentions: number; role: RoomRole | null }>(
   'rooms_for_user',
   `SELECT ${ROOM_COLUMNS},
           m.user_id IS NOT NULL AS joined, m.role,
           CASE WHEN m.user_id IS NULL THEN 0 ELSE
             (SELECT COUNT(*) FROM messages x
               WHERE x.room_id = r.id AND x.seq > m.read_seq AND x.deleted_at IS NULL AND x.author_id <> m.user_id)
-          END AS unread
+          END AS unread,
+          CASE WHEN m.user_id IS NULL THEN 0 ELSE
+            (SELECT COUNT(*) FROM mentions x WHERE x.user_id = m.user_id AND x.room_id = r.id AND x.seq > m.read_seq)
+          END AS mentions
      FROM rooms r LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = $1
     WHERE m.user_id IS NOT NULL OR (NOT r.private AND NOT r.archived)
       AND NOT EXISTS (SELECT 1 FROM room_bans b WHERE b.room_id = r.id AND b.user_id = $1)
@@ -156,7 +159,7 @@ export function createRoomsRepository(pool: Pool) {
     },
     async listForUser(userId: number): Promise<RoomForUser[]> {
       const { rows } = await roomsForUser(pool, [userId]);
-      return rows.map((row) => ({ ...toRoom(row), joined: row.joined, unread: row.unread, role: row.role ?? null }));
+      return rows.map((row) => ({ ...toRoom(row), joined: row.joined, unread: row.unread, mentions: row.mentions, role: row.role ?? null }));
     },
     async update(id: string, patch: RoomPatch): Promise<RoomRecord | undefined> {
       const sets: string[] = [];

@@ -16,6 +16,11 @@ export interface AppendColumns {
   texts: string[];
   clientMsgIds: string[];
   ts: Float64Array;
+  /** The parent's id of a reply, 0 for the others. */
+  replyIds: Float64Array;
+  /** How many members each message mentions; their ids, message after message, in `mentionIds`. */
+  mentionCounts: Uint32Array;
+  mentionIds: Float64Array;
 }
 
 export interface AppendOutcomes {
@@ -40,7 +45,11 @@ export function toColumns(batch: readonly NewMessage[]): AppendColumns {
     texts: new Array<string>(n),
     clientMsgIds: new Array<string>(n),
     ts: new Float64Array(n),
+    replyIds: new Float64Array(n),
+    mentionCounts: new Uint32Array(n),
+    mentionIds: new Float64Array(0),
   };
+  const mentions: number[] = [];
   for (let i = 0; i < n; i++) {
     const m = batch[i]!;
     columns.roomIds[i] = m.roomId;
@@ -48,20 +57,43 @@ export function toColumns(batch: readonly NewMessage[]): AppendColumns {
     columns.texts[i] = m.text;
     columns.clientMsgIds[i] = m.clientMsgId;
     columns.ts[i] = m.ts;
+    if (m.replyTo) columns.replyIds[i] = m.replyTo.id;
+    if (m.mentions) {
+      columns.mentionCounts[i] = m.mentions.length;
+      for (const id of m.mentions) mentions.push(id);
+    }
   }
+  if (mentions.length > 0) columns.mentionIds = Float64Array.from(mentions);
   return columns;
 }
 
 export function fromColumns(columns: AppendColumns): NewMessage[] {
-  const { roomIds, authorIds, texts, clientMsgIds, ts } = columns;
+  const { roomIds, authorIds, texts, clientMsgIds, ts, replyIds, mentionCounts, mentionIds } = columns;
   const n = roomIds.length;
-  if (authorIds.length !== n || texts.length !== n || clientMsgIds.length !== n || ts.length !== n) {
+  if (
+    authorIds.length !== n ||
+    texts.length !== n ||
+    clientMsgIds.length !== n ||
+    ts.length !== n ||
+    replyIds.length !== n ||
+    mentionCounts.length !== n
+  ) {
     throw new Error('append columns of different lengths');
   }
   const batch = new Array<NewMessage>(n);
+  let mention = 0;
   for (let i = 0; i < n; i++) {
-    batch[i] = { roomId: roomIds[i]!, authorId: authorIds[i]!, text: texts[i]!, clientMsgId: clientMsgIds[i]!, ts: ts[i]! };
+    const m: NewMessage = { roomId: roomIds[i]!, authorId: authorIds[i]!, text: texts[i]!, clientMsgId: clientMsgIds[i]!, ts: ts[i]! };
+    // The thread stores only the parent's id; the event loop kept the whole quote.
+    if (replyIds[i]) m.replyTo = { id: replyIds[i]!, seq: 0, author: '', text: '', deleted: false };
+    const count = mentionCounts[i]!;
+    if (count > 0) {
+      m.mentions = Array.from(mentionIds.subarray(mention, mention + count));
+      mention += count;
+    }
+    batch[i] = m;
   }
+  if (mention !== mentionIds.length) throw new Error('append columns of different lengths');
   return batch;
 }
 

@@ -1,14 +1,23 @@
 import type { Database } from 'better-sqlite3';
 import { toMessage, type MessageRow } from '../message-row.js';
-import type { AppendResult, MessageRecord, NewMessage } from '../store.js';
+import { QUOTE_CHARS, type AppendResult, type MessageRecord, type NewMessage, type ReactionChange } from '../store.js';
 import { fromOutcomes, markDuplicate, markRoomGone, markStored, newOutcomes, type AppendOutcomes } from './append-wire.js';
 
+// A reply's parent (p) is joined in for its quote; reply counts and reactions
+// are read per row through indexes that hold only replies and reactions, so a
+// room without either pays a probe each, not a scan.
 const COLUMNS = `m.id, m.room_id, m.seq, m.author_id, (SELECT username FROM users WHERE id = m.author_id) AS author,
-  m.text, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at`;
+  m.text, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.pinned_at, m.reply_to,
+  p.seq AS reply_seq, (SELECT username FROM users WHERE id = p.author_id) AS reply_author,
+  substr(p.text, 1, ${QUOTE_CHARS}) AS reply_text, p.deleted_at IS NOT NULL AS reply_deleted,
+  (SELECT COUNT(*) FROM messages c WHERE c.reply_to = m.id AND c.deleted_at IS NULL) AS replies,
+  (SELECT json_group_array(json_array(r.emoji, u.username) ORDER BY r.created_at, r.emoji)
+     FROM reactions r JOIN users u ON u.id = r.user_id WHERE r.message_id = m.id) AS reactions`;
+const FROM = 'messages m LEFT JOIN messages p ON p.id = m.reply_to';
 
 export function createMessagesRepository(db: Database) {
   const byClientId = db.prepare<[number, string], MessageRow>(
-    `SELECT ${COLUMNS} FROM messages m WHERE m.author_id = ? AND m.client_msg_id = ?`,
+    `SELECT ${COLUMNS} FROM ${FROM} WHERE m.author_id = ? AND m.client_msg_id = ?`,
   );
   // The room's counter is read once per batch and written back once: seq is
   // gapless because the whole batch is one write transaction (SQLite has one writer).
@@ -17,26 +26,62 @@ export function createMessagesRepository(db: Database) {
   // A re-sent message (same author and clientMsgId) inserts nothing and returns no row:
   // one statement per new message instead of a lookup, an update and an insert.
   // (run() and the row id rather than RETURNING: half the cost per row.)
-  const insert = db.prepare<[string, number, number, string, string, number]>(
-    `INSERT INTO messages (room_id, seq, author_id, text, client_msg_id, created_at) VALUES (?, ?, ?, ?, ?, ?)
+  const insert = db.prepare<[string, number, number, string, string, number, number | null]>(
+    `INSERT INTO messages (room_id, seq, author_id, text, client_msg_id, created_at, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (client_msg_id, author_id) DO NOTHING`,
   );
-  const byId = db.prepare<[string, number], MessageRow>(`SELECT ${COLUMNS} FROM messages m WHERE m.room_id = ? AND m.id = ?`);
+  const insertMention = db.prepare<[string, number, number]>(
+    'INSERT INTO mentions (room_id, user_id, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+  );
+  const byId = db.prepare<[string, number], MessageRow>(`SELECT ${COLUMNS} FROM ${FROM} WHERE m.room_id = ? AND m.id = ?`);
   // The limits are bound through CAST, never as a bare LIMIT parameter: SQLite's
   // planner reads a bare LIMIT parameter's value, and a statement whose plan
   // read a parameter is marked expired whenever that parameter is bound — so
   // every call was prepared again (a history read of an empty room: 15 µs
   // instead of 4). test/sqlite-statements.test.ts keeps it that way.
   const after = db.prepare<[string, number, number], MessageRow>(
-    `SELECT ${COLUMNS} FROM messages m WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq LIMIT CAST(? AS INTEGER)`,
+    `SELECT ${COLUMNS} FROM ${FROM} WHERE m.room_id = ? AND m.seq > ? ORDER BY m.seq LIMIT CAST(? AS INTEGER)`,
   );
   const before = db.prepare<[string, number, number], MessageRow>(
-    `SELECT ${COLUMNS} FROM messages m WHERE m.room_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT CAST(? AS INTEGER)`,
+    `SELECT ${COLUMNS} FROM ${FROM} WHERE m.room_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT CAST(? AS INTEGER)`,
   );
   const edit = db.prepare<[string, number, string, number], MessageRow>(
     `UPDATE messages SET text = ?, edited_at = ? WHERE room_id = ? AND id = ? AND deleted_at IS NULL RETURNING id`,
   );
-  const remove = db.prepare(`UPDATE messages SET text = '', deleted_at = ? WHERE room_id = ? AND id = ? AND deleted_at IS NULL`);
+  const remove = db.prepare<[number, string, number], { seq: number }>(
+    `UPDATE messages SET text = '', deleted_at = ?, pinned_at = NULL WHERE room_id = ? AND id = ? AND deleted_at IS NULL RETURNING seq`,
+  );
+  const removeReactions = db.prepare<[number]>('DELETE FROM reactions WHERE message_id = ?');
+  const removeMentions = db.prepare<[string, number]>('DELETE FROM mentions WHERE room_id = ? AND seq = ?');
+  const replies = db.prepare<[number, string, number, number], MessageRow>(
+    `SELECT ${COLUMNS} FROM ${FROM} WHERE m.reply_to = ? AND m.room_id = ? AND m.seq > ? ORDER BY m.seq LIMIT CAST(? AS INTEGER)`,
+  );
+  const live = db.prepare<[string, number], { id: number }>('SELECT id FROM messages WHERE room_id = ? AND id = ? AND deleted_at IS NULL');
+  const hasReaction = db.prepare<[number, string, number], { one: number }>(
+    'SELECT 1 AS one FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?',
+  );
+  const distinctOthers = db.prepare<[number, string], { n: number }>(
+    'SELECT COUNT(DISTINCT emoji) AS n FROM reactions WHERE message_id = ? AND emoji <> ?',
+  );
+  const insertReaction = db.prepare<[number, string, number, number]>(
+    'INSERT INTO reactions (message_id, emoji, user_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  );
+  const deleteReaction = db.prepare<[number, string, number]>('DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?');
+  const emojiCount = db.prepare<[number, string], { n: number }>('SELECT COUNT(*) AS n FROM reactions WHERE message_id = ? AND emoji = ?');
+  const pin = db.prepare<[number | null, string, number], { id: number }>(
+    'UPDATE messages SET pinned_at = ? WHERE room_id = ? AND id = ? AND deleted_at IS NULL RETURNING id',
+  );
+  const pinned = db.prepare<[string], MessageRow>(
+    `SELECT ${COLUMNS} FROM ${FROM} WHERE m.room_id = ? AND m.pinned_at IS NOT NULL ORDER BY m.pinned_at DESC, m.id DESC`,
+  );
+  const named = db.prepare<[string, string], { user_id: number; username: string }>(
+    `SELECT u.id AS user_id, u.username FROM room_members rm JOIN users u ON u.id = rm.user_id
+      WHERE rm.room_id = ? AND u.username_key IN (SELECT lower(value) FROM json_each(?))`,
+  );
+  const getOne = (roomId: string, id: number): MessageRecord | undefined => {
+    const row = byId.get(roomId, id);
+    return row && toMessage(row);
+  };
   const usernames = new Map<number, string>();
   const usernameOf = db.prepare<[number], { username: string }>('SELECT username FROM users WHERE id = ?');
   const authorName = (id: number) => {
@@ -71,11 +116,12 @@ export function createMessagesRepository(db: Database) {
         markRoomGone(outcomes, i);
         continue;
       }
-      const info = insert.run(m.roomId, seq + 1, m.authorId, m.text, m.clientMsgId, m.ts);
+      const info = insert.run(m.roomId, seq + 1, m.authorId, m.text, m.clientMsgId, m.ts, m.replyTo?.id ?? null);
       if (info.changes === 0) {
         markDuplicate(outcomes, i, toMessage(byClientId.get(m.authorId, m.clientMsgId)!));
         continue;
       }
+      if (m.mentions) for (const userId of m.mentions) insertMention.run(m.roomId, userId, seq + 1);
       seqs.set(m.roomId, seq + 1);
       changed.add(m.roomId);
       markStored(outcomes, i, Number(info.lastInsertRowid), seq + 1);
@@ -83,6 +129,33 @@ export function createMessagesRepository(db: Database) {
     for (const room of changed) setLastSeq.run(seqs.get(room)!, room);
     return outcomes;
   });
+
+  const removeTx = db.transaction((roomId: string, id: number, at: number): MessageRecord | undefined => {
+      const removed = remove.get(at, roomId, id);
+      if (!removed) return undefined;
+      removeReactions.run(id);
+      removeMentions.run(roomId, removed.seq);
+      return getOne(roomId, id);
+    });
+
+  const addReactionTx = db.transaction(
+      (roomId: string, messageId: number, userId: number, emoji: string, maxDistinct: number, at: number): ReactionChange => {
+        if (!live.get(roomId, messageId)) return { status: 'no_message' };
+        if (hasReaction.get(messageId, emoji, userId)) return { status: 'unchanged', count: emojiCount.get(messageId, emoji)!.n };
+        // A new emoji only while fewer than maxDistinct others are there; one more of an existing emoji always.
+        if (emojiCount.get(messageId, emoji)!.n === 0 && distinctOthers.get(messageId, emoji)!.n >= maxDistinct) {
+          return { status: 'too_many' };
+        }
+        insertReaction.run(messageId, emoji, userId, at);
+        return { status: 'changed', count: emojiCount.get(messageId, emoji)!.n };
+      },
+    );
+
+  const removeReactionTx = db.transaction((roomId: string, messageId: number, userId: number, emoji: string): ReactionChange => {
+      if (!live.get(roomId, messageId)) return { status: 'no_message' };
+      const changed = deleteReaction.run(messageId, emoji, userId).changes > 0;
+      return { status: changed ? 'changed' : 'unchanged', count: emojiCount.get(messageId, emoji)!.n };
+    });
 
   return {
     append(batch: NewMessage[]): AppendResult[] {
@@ -94,10 +167,7 @@ export function createMessagesRepository(db: Database) {
     },
     /** A user's name, cached (usernames never change); '' for no such user. */
     authorName,
-    get(roomId: string, id: number): MessageRecord | undefined {
-      const row = byId.get(roomId, id);
-      return row && toMessage(row);
-    },
+    get: getOne,
     after(roomId: string, since: number, limit: number): MessageRecord[] {
       return after.all(roomId, since, limit).map(toMessage);
     },
@@ -106,11 +176,24 @@ export function createMessagesRepository(db: Database) {
     },
     edit(roomId: string, id: number, text: string, at: number): MessageRecord | undefined {
       const changed = edit.get(text, at, roomId, id);
-      return changed ? this.get(roomId, id) : undefined;
+      return changed ? getOne(roomId, id) : undefined;
     },
-    remove(roomId: string, id: number, at: number): MessageRecord | undefined {
-      const changed = remove.run(at, roomId, id).changes > 0;
-      return changed ? this.get(roomId, id) : undefined;
+    remove: (roomId: string, id: number, at: number): MessageRecord | undefined => removeTx(roomId, id, at),
+    repliesTo(roomId: string, parentId: number, afterSeq: number, limit: number): MessageRecord[] {
+      return replies.all(parentId, roomId, afterSeq, limit).map(toMessage);
+    },
+    addReaction: (roomId: string, messageId: number, userId: number, emoji: string, maxDistinct: number, at: number): ReactionChange =>
+      addReactionTx(roomId, messageId, userId, emoji, maxDistinct, at),
+    removeReaction: (roomId: string, messageId: number, userId: number, emoji: string): ReactionChange =>
+      removeReactionTx(roomId, messageId, userId, emoji),
+    setPinned(roomId: string, id: number, pinnedAt: number | null): MessageRecord | undefined {
+      return pin.get(pinnedAt, roomId, id) ? getOne(roomId, id) : undefined;
+    },
+    pinnedMessages(roomId: string): MessageRecord[] {
+      return pinned.all(roomId).map(toMessage);
+    },
+    membersNamed(roomId: string, usernames: readonly string[]): Array<{ userId: number; username: string }> {
+      return named.all(roomId, JSON.stringify(usernames)).map((r) => ({ userId: r.user_id, username: r.username }));
     },
   };
 }

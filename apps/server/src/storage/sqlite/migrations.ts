@@ -116,6 +116,28 @@ const MIGRATIONS: string[] = [
   CREATE INDEX invitations_user ON invitations(user_id, state) WHERE user_id IS NOT NULL;
   CREATE INDEX invitations_room ON invitations(room_id, state);
   `,
+  // 4: replies, pins, reactions, mentions. Existing messages are no replies,
+  // pinned nowhere, with no reactions: the new columns' NULLs say so.
+  `
+  ALTER TABLE messages ADD COLUMN reply_to INTEGER;         -- the parent's id, same room (checked by the domain)
+  ALTER TABLE messages ADD COLUMN pinned_at INTEGER;
+  CREATE INDEX messages_replies ON messages(reply_to, seq) WHERE reply_to IS NOT NULL;
+  CREATE INDEX messages_pinned ON messages(room_id, pinned_at) WHERE pinned_at IS NOT NULL;
+  CREATE TABLE reactions (
+    message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    emoji TEXT NOT NULL,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (message_id, emoji, user_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE mentions (                                    -- who a message mentions, by its seq: counted past the read cursor
+    room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (user_id, room_id, seq)
+  ) WITHOUT ROWID;
+  CREATE INDEX mentions_room ON mentions(room_id, seq);
+  `,
 ];
 
 /** Applies the steps up to `target` (all of them unless a test wants an older schema); returns the version reached. */

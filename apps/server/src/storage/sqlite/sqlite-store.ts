@@ -102,7 +102,13 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     messagesAfter: messages.after,
     messagesBefore: messages.before,
     editMessage: write ? write('messages', 'edit') : (roomId, id, text, at) => messages.edit(roomId, id, text, at),
-    deleteMessage: write ? write('messages', 'remove') : (roomId, id, at) => messages.remove(roomId, id, at),
+    deleteMessage: write ? write('messages', 'remove') : messages.remove,
+    repliesTo: messages.repliesTo,
+    addReaction: write ? write('messages', 'addReaction') : messages.addReaction,
+    removeReaction: write ? write('messages', 'removeReaction') : messages.removeReaction,
+    setPinned: write ? write('messages', 'setPinned') : messages.setPinned,
+    pinnedMessages: messages.pinnedMessages,
+    membersNamed: messages.membersNamed,
     ping: () => (health.get() as { ok: number } | undefined)?.ok === 1,
     close: async () => {
       // The writer first: it finishes the batch it holds, then the last connection closes (and checkpoints).
