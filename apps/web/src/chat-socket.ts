@@ -15,6 +15,8 @@ export interface OutboxEntry {
   room: string;
   text: string;
   clientMsgId: string;
+  /** The message it replies to. */
+  replyTo?: number | undefined;
 }
 
 /** `ref` is the clientMsgId, so an error about a send names the message it refuses. */
@@ -23,6 +25,7 @@ const sendMessage = (entry: OutboxEntry): ClientMessage => ({
   room: entry.room,
   text: entry.text,
   clientMsgId: entry.clientMsgId,
+  ...(entry.replyTo === undefined ? {} : { replyTo: entry.replyTo }),
   ref: entry.clientMsgId,
 });
 

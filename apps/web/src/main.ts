@@ -130,7 +130,9 @@ const actions: ViewActions = {
     state.rooms.set(id, room);
     state.current = id;
     state.inviteLink = undefined;
+    if (state.thread?.room !== id) state.thread = undefined;
     room.unread = 0;
+    room.mentions = 0;
     state.notice = undefined;
     if (!room.joined) socket?.send({ type: 'join', room: id, ...(room.lastSeq > 0 ? { since: room.lastSeq } : {}) });
     else markRead(id);
@@ -189,13 +191,21 @@ const actions: ViewActions = {
     state.current = undefined;
     render();
   },
-  send(text) {
+  send(text, replyTo) {
     const room = state.current;
     if (!room || !socket) return;
     const clientMsgId = newClientMsgId();
     state.pending.push({ room, text, clientMsgId });
     // Queued even while offline: the outbox goes out (same clientMsgId) once reconnected.
-    socket.sendChat({ room, text, clientMsgId });
+    socket.sendChat({ room, text, clientMsgId, replyTo });
+    render();
+  },
+  react: (room, id, emoji, add) => socket?.send({ type: add ? 'react' : 'unreact', room, id, emoji }),
+  pin: (room, id, pinned) => socket?.send({ type: 'pin', room, id, pinned }),
+  showPins: (room) => socket?.send({ type: 'pins', room }),
+  openThread: (room, id) => socket?.send({ type: 'thread', room, id }),
+  closeThread() {
+    state.thread = undefined;
     render();
   },
   typing() {

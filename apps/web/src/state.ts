@@ -14,6 +14,10 @@ export interface RoomView {
   title: string;
   topic: string;
   unread: number;
+  /** Unread messages that mention the person (the server counts them). */
+  mentions: number;
+  /** The room's pinned messages, once asked for (`pins`). */
+  pins: ChatMessage[] | undefined;
   joined: boolean;
   /** A join was sent and its answer is awaited. */
   joining: boolean;
@@ -45,6 +49,8 @@ export interface AppState {
   invitations: Invitation[];
   /** The last invite link made here, to copy. */
   inviteLink: string | undefined;
+  /** The open thread: a message's replies. */
+  thread: { room: string; id: number; messages: ChatMessage[] } | undefined;
 }
 
 export const initialState = (): AppState => ({
@@ -56,6 +62,7 @@ export const initialState = (): AppState => ({
   notice: undefined,
   invitations: [],
   inviteLink: undefined,
+  thread: undefined,
 });
 
 export function emptyRoom(id: string, title = id): RoomView {
@@ -68,6 +75,8 @@ export function emptyRoom(id: string, title = id): RoomView {
     title,
     topic: '',
     unread: 0,
+    mentions: 0,
+    pins: undefined,
     joined: false,
     joining: false,
     messages: new Map(),
@@ -90,6 +99,7 @@ export function mergeRoomList(state: AppState, list: RoomSummary[]): void {
     room.role = summary.role ?? null;
     room.people = summary.members ?? [];
     room.unread = summary.id === state.current ? 0 : summary.unread;
+    room.mentions = summary.id === state.current ? 0 : (summary.mentions ?? 0);
     state.rooms.set(summary.id, room);
   }
   for (const id of [...state.rooms.keys()]) if (!seen.has(id) && !state.rooms.get(id)!.joined) state.rooms.delete(id);
@@ -98,6 +108,31 @@ export function mergeRoomList(state: AppState, list: RoomSummary[]): void {
 function addMessage(room: RoomView, message: ChatMessage): void {
   room.messages.set(message.seq, message);
   if (message.seq > room.lastSeq) room.lastSeq = message.seq;
+}
+
+/** Every loaded copy of a message (the room's, the open thread's, the pinned list's), changed by `change`. */
+function updateMessage(state: AppState, roomId: string, id: number, change: (m: ChatMessage) => ChatMessage): void {
+  const room = state.rooms.get(roomId);
+  if (room) {
+    for (const [seq, m] of room.messages) if (m.id === id) room.messages.set(seq, change(m));
+    if (room.pins) room.pins = room.pins.map((m) => (m.id === id ? change(m) : m));
+  }
+  if (state.thread?.room === roomId) state.thread.messages = state.thread.messages.map((m) => (m.id === id ? change(m) : m));
+}
+
+/** A message's reactions after a `reaction` event: the count is the server's, the names follow the change. */
+export function withReaction(m: ChatMessage, emoji: string, user: string, added: boolean, count: number): ChatMessage {
+  const reactions = (m.reactions ?? []).map((r) => ({ ...r, users: [...r.users] }));
+  let entry = reactions.find((r) => r.emoji === emoji);
+  if (!entry && added) reactions.push((entry = { emoji, count, users: [] }));
+  if (entry) {
+    entry.count = count;
+    entry.users = entry.users.filter((u) => u !== user);
+    if (added) entry.users.push(user);
+  }
+  const kept = reactions.filter((r) => r.count > 0);
+  const { reactions: _old, ...rest } = m;
+  return kept.length > 0 ? { ...rest, reactions: kept } : rest;
 }
 
 /** Errors after which the same send may succeed later (the client retries it). */
@@ -168,8 +203,17 @@ export function applyEvent(state: AppState, event: ServerMessage, now: number): 
       const room = state.rooms.get(event.room);
       if (!room) return;
       const { type: _type, room: _room, ref: _ref, ...message } = event;
+      const fresh = !room.messages.has(message.seq);
       addMessage(room, message);
       room.typing.delete(message.author);
+      if (fresh && message.replyTo) {
+        const parent = message.replyTo.id;
+        updateMessage(state, room.id, parent, (m) => ({ ...m, replies: (m.replies ?? 0) + 1 }));
+        const thread = state.thread;
+        if (thread?.room === room.id && thread.id === parent && !thread.messages.some((m) => m.id === message.id)) {
+          thread.messages = [...thread.messages, message];
+        }
+      }
       if (message.author === state.user?.username) {
         state.pending = state.pending.filter((p) => p.clientMsgId !== message.clientMsgId);
       } else if (room.id !== state.current) {
@@ -181,7 +225,30 @@ export function applyEvent(state: AppState, event: ServerMessage, now: number): 
       const room = state.rooms.get(event.room);
       if (!room) return;
       const { type: _type, room: _room, ref: _ref, ...message } = event;
-      if (room.messages.has(message.seq)) room.messages.set(message.seq, message);
+      updateMessage(state, room.id, message.id, () => message);
+      // A pin or an unpin: the pinned list follows (latest pin first).
+      if (room.pins) {
+        const others = room.pins.filter((m) => m.id !== message.id);
+        room.pins = message.pinned ? [message, ...others] : others;
+      }
+      return;
+    }
+    case 'reaction': {
+      updateMessage(state, event.room, event.id, (m) => withReaction(m, event.emoji, event.user, event.added, event.count));
+      return;
+    }
+    case 'pins': {
+      const room = state.rooms.get(event.room);
+      if (room) room.pins = event.messages;
+      return;
+    }
+    case 'thread': {
+      state.thread = { room: event.room, id: event.id, messages: event.messages };
+      return;
+    }
+    case 'mention': {
+      const room = state.rooms.get(event.room);
+      if (room && event.room !== state.current) room.mentions++;
       return;
     }
     case 'history': {
@@ -239,6 +306,21 @@ export function roomLabel(room: RoomView, me: string | undefined): string {
   const others = room.people.filter((p) => p !== me);
   return others.length > 0 ? others.join(', ') : 'conversation';
 }
+
+/** Whether the person may pin messages here (a moderator, or anyone in a direct conversation). */
+export const canPin = (room: RoomView): boolean => room.kind === 'direct' || room.role === 'owner' || room.role === 'moderator';
+
+/** `@name` as the server reads a mention: a username, not inside a word or an e-mail address. */
+export const MENTION_PATTERN = /(?<![\w.@-])@([a-zA-Z0-9_.-]{2,32})(?![a-zA-Z0-9_.-])/g;
+
+/** Whether a mentioned name (without its `@`) is `me`, or everyone (`room`). */
+export function isMe(name: string, me: string | undefined): boolean {
+  const n = name.toLowerCase();
+  return n === 'room' || (me !== undefined && (n === me.toLowerCase() || n.replace(/[.-]+$/, '') === me.toLowerCase()));
+}
+
+/** Whether the text mentions `me` by name, or everyone (`@room`). */
+export const mentionsMe = (text: string, me: string | undefined): boolean => [...text.matchAll(MENTION_PATTERN)].some((m) => isMe(m[1]!, me));
 
 /** Whether the person may moderate the room (owner or moderator of a room that is not a conversation). */
 export const canModerate = (room: RoomView): boolean => room.kind !== 'direct' && (room.role === 'owner' || room.role === 'moderator');

@@ -1,6 +1,7 @@
 import type { ChatMessage } from '@chat/schema';
+import { messageItem } from './message-view.js';
 import { el, invitationItems, memberItem, type PeopleActions } from './people-view.js';
-import { canModerate, orderedMessages, roomLabel, typingUsers, type AppState } from './state.js';
+import { canModerate, canPin, orderedMessages, roomLabel, typingUsers, type AppState, type RoomView } from './state.js';
 
 /** What the person can do; `main.ts` wires these to the API and the socket. */
 export interface ViewActions extends PeopleActions {
@@ -17,12 +18,16 @@ export interface ViewActions extends PeopleActions {
   deleteMessage(room: string, id: number): void;
   createInviteLink(room: string): void;
   leaveRoom(id: string): void;
-  send(text: string): void;
+  /** A message, or a reply to the message `replyTo`. */
+  send(text: string, replyTo?: number): void;
+  react(room: string, id: number, emoji: string, add: boolean): void;
+  pin(room: string, id: number, pinned: boolean): void;
+  openThread(room: string, id: number): void;
+  closeThread(): void;
+  showPins(room: string): void;
   typing(): void;
   loadOlder(): void;
 }
-
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 
 /**
  * Renders the state into the page (TodoMVC-style View: `render` + bound
@@ -54,6 +59,18 @@ export class View {
   /** The message the composer is editing (its Send then saves the edit). */
   private editing: { room: string; id: number } | undefined;
   private readonly editingLine = el('p', { class: 'editing', 'aria-live': 'polite' });
+  /** The message the next send replies to. */
+  private replying: { room: string; id: number } | undefined;
+  /** The message whose reaction palette is open. */
+  private picking: number | undefined;
+  private readonly pinsButton = el('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false' }, 'Pinned');
+  private showingPins = false;
+  private readonly pinsPanel = el('section', { class: 'side-panel pins', 'aria-label': 'Pinned messages' });
+  private readonly pinsList = el('ol', { class: 'messages compact', 'aria-label': 'Pinned messages' });
+  private readonly threadPanel = el('section', { class: 'side-panel thread', 'aria-label': 'Thread' });
+  private readonly threadList = el('ol', { class: 'messages compact', 'aria-label': 'Replies' });
+  private readonly threadParent = el('div', { class: 'thread-parent' });
+  private lastState: AppState | undefined;
 
   constructor(
     root: HTMLElement,
@@ -149,24 +166,18 @@ export class View {
       const text = this.composer.value;
       if (text.trim() === '') return;
       if (this.editing) actions.editMessage(this.editing.room, this.editing.id, text);
-      else actions.send(text);
+      else actions.send(text, this.replying?.room === this.renderedRoom ? this.replying?.id : undefined);
       this.stopEditing();
       this.composer.value = '';
     };
-    this.messages.addEventListener('click', (e) => {
-      const button = (e.target as HTMLElement).closest('button[data-message-action]') as HTMLButtonElement | null;
-      if (!button || !this.renderedRoom) return;
-      const id = Number(button.dataset.id);
-      if (button.dataset.messageAction === 'delete') actions.deleteMessage(this.renderedRoom, id);
-      else this.startEditing(this.renderedRoom, id, button.dataset.text ?? '');
-    });
+    for (const list of [this.messages, this.threadList, this.pinsList]) list.addEventListener('click', (e) => this.onMessageAction(e));
     composerForm.addEventListener('submit', (e) => {
       e.preventDefault();
       submit();
     });
     this.composer.addEventListener('keydown', (e) => {
       // Enter sends; Shift+Enter (or composing an IME character) inserts a line break.
-      if (e.key === 'Escape' && this.editing) {
+      if (e.key === 'Escape' && (this.editing || this.replying)) {
         this.stopEditing();
         this.composer.value = '';
       }
@@ -180,14 +191,25 @@ export class View {
       if (this.messages.scrollTop < 40) actions.loadOlder();
     });
     this.leaveButton.addEventListener('click', () => this.renderedRoom && actions.leaveRoom(this.renderedRoom));
+    this.pinsButton.addEventListener('click', () => {
+      this.showingPins = !this.showingPins;
+      if (this.showingPins && this.renderedRoom) actions.showPins(this.renderedRoom);
+      this.rerender();
+    });
+    const closeThread = el('button', { type: 'button', class: 'small secondary' }, 'Close thread');
+    closeThread.addEventListener('click', () => actions.closeThread());
+    this.threadPanel.append(el('header', { class: 'panel-header' }, el('h3', {}, 'Thread'), closeThread), this.threadParent, this.threadList);
+    this.pinsPanel.append(el('h3', {}, 'Pinned messages'), this.pinsList);
     this.logoutButton.addEventListener('click', () => actions.logout());
 
     this.roomSection = el(
       'section',
       { class: 'room', 'aria-labelledby': 'room-title' },
-      el('header', { class: 'room-header' }, el('div', {}, this.roomTitle, this.roomTopic), this.leaveButton),
+      el('header', { class: 'room-header' }, el('div', {}, this.roomTitle, this.roomTopic), el('div', { class: 'row' }, this.pinsButton, this.leaveButton)),
       this.roomTools,
       this.members,
+      this.pinsPanel,
+      this.threadPanel,
       this.messages,
       this.typingLine,
       this.editingLine,
@@ -219,6 +241,7 @@ export class View {
   }
 
   render(state: AppState, now: number): void {
+    this.lastState = state;
     const signedIn = state.user !== undefined;
     this.signIn.hidden = signedIn;
     this.chat.hidden = !signedIn;
@@ -240,6 +263,9 @@ export class View {
         .map((room) => {
           const label = el('span', { class: 'room-name' }, roomLabel(room, me));
           const button = el('button', { type: 'button', 'data-room': room.id }, label);
+          if (room.mentions > 0) {
+            button.append(el('span', { class: 'badge mention', 'aria-label': `${room.mentions} mentioning you` }, `@${room.mentions}`));
+          }
           if (room.unread > 0) button.append(el('span', { class: 'badge', 'aria-label': `${room.unread} unread` }, String(room.unread)));
           if (room.id === state.current) button.setAttribute('aria-current', 'true');
           return el('li', {}, button);
@@ -253,6 +279,10 @@ export class View {
       this.renderedRoom = undefined;
       return;
     }
+    if (this.renderedRoom !== room.id) {
+      this.showingPins = false;
+      this.picking = undefined;
+    }
     this.roomTitle.textContent = room.kind === 'direct' ? roomLabel(room, me) : room.title;
     this.roomTopic.textContent = room.topic;
     this.roomTools.hidden = !canModerate(room);
@@ -265,6 +295,86 @@ export class View {
     const typing = typingUsers(room, state.user?.username, now);
     this.typingLine.textContent = typing.length === 0 ? '' : `${typing.join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…`;
     this.renderMessages(state, room.id, orderedMessages(room));
+    this.renderPanels(state, room);
+  }
+
+  /** The pinned list and the open thread, beside the room's messages. */
+  private renderPanels(state: AppState, room: RoomView): void {
+    const me = state.user?.username;
+    const ctx = (m: ChatMessage, inThread: boolean) => ({
+      me,
+      pending: false,
+      mine: m.author === me,
+      moderator: canModerate(room),
+      pinner: canPin(room),
+      picking: this.picking === m.id,
+      inThread,
+    });
+    this.pinsButton.setAttribute('aria-expanded', String(this.showingPins));
+    this.pinsPanel.hidden = !this.showingPins;
+    const pins = room.pins ?? [];
+    this.pinsList.replaceChildren(...(pins.length > 0 ? pins.map((m) => messageItem(m, ctx(m, true))) : [el('li', { class: 'empty' }, 'Nothing pinned yet.')]));
+    const thread = state.thread?.room === room.id ? state.thread : undefined;
+    this.threadPanel.hidden = thread === undefined;
+    if (!thread) return;
+    const parent = [...room.messages.values()].find((m) => m.id === thread.id);
+    this.threadParent.replaceChildren(...(parent ? [messageItem(parent, ctx(parent, true))] : []));
+    this.threadList.replaceChildren(...thread.messages.map((m) => messageItem(m, ctx(m, true))));
+  }
+
+  private rerender(): void {
+    if (this.lastState) this.render(this.lastState, Date.now());
+  }
+
+  /** A click on a message's button, in the room, the thread or the pinned list. */
+  private onMessageAction(e: Event): void {
+    const button = (e.target as HTMLElement).closest('button[data-message-action]') as HTMLButtonElement | null;
+    const room = this.renderedRoom;
+    if (!button || !room) return;
+    const id = Number(button.dataset.id);
+    const emoji = button.dataset.emoji ?? '';
+    switch (button.dataset.messageAction) {
+      case 'delete':
+        this.actions.deleteMessage(room, id);
+        return;
+      case 'edit':
+        this.startEditing(room, id, button.dataset.text ?? '');
+        return;
+      case 'reply':
+        this.startReplying(room, id);
+        return;
+      case 'pick': {
+        this.picking = this.picking === id ? undefined : id;
+        const list = button.closest('ol');
+        this.rerender();
+        // The page was drawn anew: the keyboard goes on at the palette's first emoji.
+        (list?.querySelector('.palette button') as HTMLButtonElement | null)?.focus();
+        return;
+      }
+      case 'react':
+        this.picking = undefined;
+        this.actions.react(room, id, emoji, true);
+        return;
+      case 'unreact':
+        this.actions.react(room, id, emoji, false);
+        return;
+      case 'pin':
+      case 'unpin':
+        this.actions.pin(room, id, button.dataset.messageAction === 'pin');
+        return;
+      case 'thread':
+        this.actions.openThread(room, id);
+        return;
+    }
+  }
+
+  private startReplying(room: string, id: number): void {
+    const parent = this.lastState?.rooms.get(room)?.messages;
+    const quoted = parent ? [...parent.values()].find((m) => m.id === id) : undefined;
+    this.editing = undefined;
+    this.replying = { room, id };
+    this.editingLine.textContent = `Replying to ${quoted?.author ?? 'a message'} — Enter sends, Escape cancels`;
+    this.composer.focus();
   }
 
   private renderMessages(state: AppState, roomId: string, messages: ChatMessage[]): void {
@@ -273,12 +383,15 @@ export class View {
     const fromBottom = list.scrollHeight - list.scrollTop - list.clientHeight;
     const room = state.rooms.get(roomId);
     const me = state.user?.username;
-    const items = messages.map((m) => this.messageItem(m, false, m.author === me, room ? canModerate(room) : false));
+    const moderator = room ? canModerate(room) : false;
+    const pinner = room ? canPin(room) : false;
+    const items = messages.map((m) =>
+      messageItem(m, { me, pending: false, mine: m.author === me, moderator, pinner, picking: this.picking === m.id }),
+    );
     for (const p of state.pending) {
       if (p.room !== roomId) continue;
-      items.push(
-        this.messageItem({ id: 0, seq: 0, author: state.user!.username, text: p.text, ts: Date.now(), clientMsgId: p.clientMsgId }, true),
-      );
+      const draft = { id: 0, seq: 0, author: state.user!.username, text: p.text, ts: Date.now(), clientMsgId: p.clientMsgId };
+      items.push(messageItem(draft, { me, pending: true, mine: true, moderator, pinner, picking: false }));
     }
     list.replaceChildren(...items);
     // Stay at the bottom when we were there; keep the view still when older history is prepended.
@@ -288,6 +401,7 @@ export class View {
   }
 
   private startEditing(room: string, id: number, text: string): void {
+    this.replying = undefined;
     this.editing = { room, id };
     this.editingLine.textContent = 'Editing a message — Enter saves, Escape cancels';
     this.composer.value = text;
@@ -296,36 +410,8 @@ export class View {
 
   private stopEditing(): void {
     this.editing = undefined;
+    this.replying = undefined;
     this.editingLine.textContent = '';
-  }
-
-  private messageItem(m: ChatMessage, pending: boolean, mine = false, moderator = false): HTMLLIElement {
-    const meta = el(
-      'div',
-      { class: 'meta' },
-      el('span', { class: 'author' }, m.author),
-      el('time', { datetime: new Date(m.ts).toISOString() }, timeFormat.format(m.ts)),
-    );
-    if (pending) meta.append(el('span', { class: 'sending' }, 'sending…'));
-    if (m.editedAt) meta.append(el('span', { class: 'edited' }, '(edited)'));
-    if (!pending && !m.deleted && mine) {
-      meta.append(
-        el('button', { type: 'button', class: 'small secondary', 'data-message-action': 'edit', 'data-id': String(m.id), 'data-text': m.text, 'aria-label': 'Edit this message' }, 'Edit'),
-      );
-    }
-    if (!pending && !m.deleted && (mine || moderator)) {
-      meta.append(
-        el('button', { type: 'button', class: 'small secondary', 'data-message-action': 'delete', 'data-id': String(m.id), 'aria-label': `Delete this message by ${m.author}` }, 'Delete'),
-      );
-    }
-    const text = el('p', { class: 'text' });
-    if (m.deleted) {
-      text.classList.add('deleted');
-      text.textContent = 'message deleted';
-    } else {
-      text.textContent = m.text;
-    }
-    return el('li', { class: pending ? 'message pending' : 'message', 'data-seq': String(m.seq) }, meta, text);
   }
 
   focusComposer(): void {

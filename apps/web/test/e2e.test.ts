@@ -361,4 +361,74 @@ describe.skipIf(!haveChromium)('the web client in Chromium', () => {
       await daveContext.close();
     }
   });
+
+  test('mentions with the room closed, a reply and its thread, reactions and pins, all from the page', async () => {
+    const contexts = [await browser.newContext({ viewport: { width: 1100, height: 800 } }), await browser.newContext({ viewport: { width: 1100, height: 800 } })];
+    try {
+      const [erin, frank] = [await contexts[0]!.newPage(), await contexts[1]!.newPage()];
+      const register = async (page: Page, name: string) => {
+        await page.goto(server.url);
+        await page.getByLabel('Username').fill(name);
+        await page.getByLabel('Password').fill('correct horse');
+        await page.getByRole('button', { name: 'Register' }).click();
+        await expect.poll(() => page.getByRole('status').textContent(), { timeout: POLL_MS }).toBe('Connected');
+      };
+      const createRoom = async (page: Page, id: string) => {
+        await page.getByLabel('Room id').fill(id);
+        await page.getByLabel('Title').fill(id);
+        await page.getByRole('button', { name: 'Create room' }).click();
+        await page.getByRole('heading', { name: id }).waitFor();
+      };
+      await register(erin, 'erin');
+      await createRoom(erin, 'plans');
+      await register(frank, 'frank');
+      const frankRooms = frank.getByRole('navigation', { name: 'Rooms' });
+      await frankRooms.getByRole('button', { name: /^#plans/ }).click();
+      await frank.getByRole('heading', { name: 'plans' }).waitFor();
+      // frank moves to a room of his own: #plans is closed, he is still in it.
+      await createRoom(frank, 'frank-room');
+      await send(erin, '@frank can you look at <this>?');
+      await frankRooms.getByRole('button', { name: /^#plans/ }).getByLabel('1 mentioning you').waitFor();
+      await frankRooms.getByRole('button', { name: /^#plans/ }).click();
+      await expect.poll(() => frank.getByLabel('1 mentioning you').count(), { timeout: POLL_MS }).toBe(0);
+      const log = (page: Page) => page.getByRole('log', { name: 'Messages' });
+      const mention = log(frank).locator('li.message.mentions-me');
+      await mention.getByText('can you look at <this>?').waitFor();
+      expect(await mention.locator('mark.mention.own').textContent()).toBe('@frank');
+
+      // frank replies; erin sees the quote, and the parent's thread.
+      await mention.getByRole('button', { name: 'Reply to erin' }).click();
+      await frank.getByText('Replying to erin').waitFor();
+      await frank.getByRole('textbox', { name: 'Message' }).fill('on it');
+      await frank.getByRole('textbox', { name: 'Message' }).press('Enter');
+      const reply = log(erin).locator('li.message', { hasText: 'on it' });
+      await reply.locator('blockquote.quote').getByText('can you look at <this>?').waitFor();
+      await erin.getByRole('button', { name: 'Open the thread of 1 reply' }).click();
+      await erin.getByRole('list', { name: 'Replies' }).getByText('on it', { exact: true }).waitFor();
+      await erin.getByRole('button', { name: 'Close thread' }).click();
+
+      // Reactions: erin picks one with the keyboard; frank adds his to it, then takes it back.
+      await reply.getByRole('button', { name: 'React to this message by frank' }).focus();
+      await erin.keyboard.press('Enter');
+      // The palette opens with the focus on its first emoji: Enter again reacts.
+      await expect.poll(() => erin.evaluate(() => document.activeElement?.getAttribute('aria-label')), { timeout: POLL_MS }).toBe('React 👍');
+      await erin.keyboard.press('Enter');
+      const thumbs = log(frank).locator('li.message', { hasText: 'on it' }).getByRole('button', { name: /^👍 1: erin$/ });
+      await thumbs.click();
+      await log(erin).getByRole('button', { name: '👍 2: erin, frank' }).waitFor();
+      await log(frank).getByRole('button', { name: '👍 2: erin, frank' }).click();
+      await log(erin).getByRole('button', { name: '👍 1: erin' }).waitFor();
+
+      // Pins: erin owns the room and pins her question; frank, a member, cannot, and sees it in the pinned list.
+      // (The question comes first in the log; the reply below it quotes it.)
+      await log(erin).locator('li.message', { hasText: 'can you look' }).first().getByRole('button', { name: 'Pin this message' }).click();
+      await log(frank).locator('li.message', { hasText: 'can you look' }).first().getByText('pinned', { exact: true }).waitFor();
+      expect(await frank.getByRole('button', { name: 'Pin this message' }).count()).toBe(0);
+      await frank.getByRole('button', { name: 'Pinned' }).click();
+      await frank.getByRole('list', { name: 'Pinned messages' }).getByText('can you look at <this>?').waitFor();
+      await frank.screenshot({ path: path.join(shots, 'threads-reactions.png') });
+    } finally {
+      for (const c of contexts) await c.close();
+    }
+  });
 });
