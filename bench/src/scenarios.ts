@@ -429,6 +429,13 @@ export async function fanout(ctx: Context): Promise<void> {
         r.add(S, `${rate} msgs/s: p99 send→receive`, 'ms', 'lower', server.name, fixed.hist.quantileMs(0.99));
         r.add(S, `${rate} msgs/s: server CPU`, '% of a core', 'lower', server.name, pct(fixed.serverCpu));
         r.add(S, `${rate} msgs/s: generator CPU`, '% of a core', 'info', server.name, pct(fixed.generatorCpu));
+
+        // The same room, reactions instead of messages (ours stores each one; the twins count in memory).
+        const reacting = await runPhase(ctx, server, phasesFor(i, 'window').map((p) => ({ ...p, event: 'reaction' as const })));
+        logWindow(ctx, 'reactions', server.name, reacting, 'deliveries/s');
+        r.add(S, 'reactions, saturating: deliveries/s', 'deliveries/s', 'higher', server.name, reacting.rate);
+        r.add(S, 'reactions, saturating: p99 react→own copy', 'ms', 'lower', server.name, reacting.hist.quantileMs(0.99));
+        r.add(S, 'reactions, saturating: server CPU per delivery', 'µs', 'lower', server.name, (reacting.serverCpu * 1e6) / reacting.rate);
       }
     }
   } finally {

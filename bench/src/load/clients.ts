@@ -9,6 +9,8 @@ export interface ChatEvent {
   code?: string;
   message?: string;
   ref?: string | number;
+  /** A message's id (`message`), or the message reacted to (`reaction`). */
+  id?: number;
 }
 
 /**

@@ -22,6 +22,12 @@ export interface FanoutPhase {
   rate: number;
   textBytes: number;
   tag: string;
+  /**
+   * What fans out: chat messages (default), or reactions — the sender first
+   * sends `window` messages, then keeps one reaction in flight on each
+   * (react, unreact, react, …; window mode only).
+   */
+  event?: 'message' | 'reaction';
 }
 
 /** Many rooms, each chatting at `perRoomRate` messages/s, sent by its members in turn. */

@@ -160,6 +160,95 @@ function startFanout(p: FanoutPhase): Running {
   } as Running;
 }
 
+/**
+ * Scenario 1 with reactions: every member counts each `reaction` event, the
+ * sender keeps one reaction in flight per message of the window (the next
+ * goes once every worker has seen the last). Latency is the sender's: from
+ * its react to its own copy, which the server sends in the same fan-out as
+ * everyone's (a reaction carries no text to stamp a time into).
+ */
+function startReactionFanout(p: FanoutPhase): Running {
+  const local = p.members.length;
+  const counts = new Map<number, number>(); // message id → local copies of its latest reaction
+  const reports = new Map<number, number>(); // sender only: message id → workers done
+  const sentAt = new Map<number, number>();
+  const added = new Map<number, boolean>();
+  let active = true;
+  let n = 0;
+  const sender = p.sender === undefined ? undefined : client(p.sender);
+
+  const react = (id: number) => {
+    const add = !(added.get(id) ?? false);
+    added.set(id, add);
+    reports.set(id, 0);
+    sentAt.set(id, nowNs());
+    sender!.send({ type: add ? 'react' : 'unreact', room: p.room, id, emoji: '👍', ref: `${p.tag}-r${n++}` });
+    if (stats.measuring) stats.sent++;
+  };
+  const senderDone = (id: number) => {
+    const seen = reports.get(id);
+    if (seen === undefined) return;
+    if (seen + 1 < p.workers) {
+      reports.set(id, seen + 1);
+      return;
+    }
+    reports.delete(id);
+    if (active) react(id);
+  };
+  const localDone = (id: number) => {
+    if (sender) senderDone(id);
+    else process.send!({ ev: 'done', tag: p.tag, i: id } satisfies DoneNotice);
+  };
+
+  for (const conn of p.members) {
+    const c = client(conn);
+    c.onEvent = (ev) => {
+      if (ev.type === 'error') return noteError(ev);
+      if (ev.type !== 'reaction' || ev.room !== p.room || ev.id === undefined) return;
+      const id = ev.id;
+      if (stats.measuring) {
+        stats.received++;
+        if (c === sender && ev.ref !== undefined) stats.hist.recordNs(nowNs() - sentAt.get(id)!);
+      }
+      const seen = (counts.get(id) ?? 0) + 1;
+      if (seen < local) counts.set(id, seen);
+      else {
+        counts.delete(id);
+        localDone(id);
+      }
+    };
+  }
+
+  if (sender) {
+    // The messages reacted to, one per slot of the window: sent (and acknowledged) first.
+    const targets: number[] = [];
+    const asMember = sender.onEvent;
+    sender.onEvent = (ev) => {
+      if (ev.type === 'message' && typeof ev.ref === 'string' && ev.ref.startsWith(`${p.tag}-t`) && ev.id !== undefined) {
+        targets.push(ev.id);
+        if (targets.length === p.window) {
+          sender.onEvent = asMember;
+          for (const id of targets) react(id);
+        }
+        return;
+      }
+      asMember(ev);
+    };
+    for (let k = 0; k < p.window; k++) {
+      const id = `${p.tag}-t${k}`;
+      sender.send({ type: 'send', room: p.room, text: 'react to me', clientMsgId: id, ref: id });
+    }
+  }
+  return {
+    conns: p.members,
+    outstanding: () => reports.size,
+    halt: () => {
+      active = false;
+    },
+    onDone: sender ? (notice: DoneNotice) => notice.tag === p.tag && senderDone(notice.i) : undefined,
+  } as Running;
+}
+
 function startRooms(p: RoomsPhase): Running {
   const n = p.rooms.length;
   const rate = p.perRoomRate * n;
@@ -247,7 +336,14 @@ function startEcho(p: EchoPhase): Running {
 function startPhase(p: Phase): void {
   if (running) throw new Error('a phase is already running');
   resetStats();
-  running = p.kind === 'fanout' ? startFanout(p) : p.kind === 'rooms' ? startRooms(p) : startEcho(p);
+  running =
+    p.kind === 'fanout'
+      ? p.event === 'reaction'
+        ? startReactionFanout(p)
+        : startFanout(p)
+      : p.kind === 'rooms'
+        ? startRooms(p)
+        : startEcho(p);
 }
 
 // ---- commands --------------------------------------------------------------------

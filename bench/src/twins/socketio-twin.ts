@@ -42,6 +42,12 @@ io.on('connection', (socket) => {
         socket.emit('chat', d.ref === undefined ? event : { ...event, ref: d.ref });
         return;
       }
+      case 'react': {
+        const { event, changed } = sequencer.reaction(d.room, d.id, d.emoji, author, d.added);
+        if (changed) socket.to(d.room).emit('chat', event);
+        socket.emit('chat', d.ref === undefined ? event : { ...event, ref: d.ref });
+        return;
+      }
     }
   });
 });

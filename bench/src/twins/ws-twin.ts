@@ -27,6 +27,19 @@ wss.on('connection', (ws) => {
   const author = `guest-${++connections}`;
   const joined = new Set<string>();
   const reply = (event: object) => ws.send(JSON.stringify(event));
+  const broadcast = (room: string, event: object, ref: string | number | undefined) => {
+    // Serialised once for the room; only the sender's copy (with its ref) differs.
+    const shared = Buffer.from(JSON.stringify(event));
+    const own = ref === undefined ? shared : Buffer.from(JSON.stringify({ ...event, ref }));
+    for (const member of rooms.get(room) ?? []) {
+      if (member.readyState !== member.OPEN) continue;
+      if (member.bufferedAmount > MAX_BUFFERED) {
+        member.close(1013, 'too slow: the send buffer is full');
+        continue;
+      }
+      member.send(member === ws ? own : shared, { binary: false });
+    }
+  };
   ws.on('error', () => {});
   ws.on('close', () => {
     for (const room of joined) {
@@ -54,20 +67,12 @@ wss.on('connection', (ws) => {
         joined.add(d.room);
         return reply({ type: 'joined', room: d.room, lastSeq: sequencer.lastSeq(d.room), ...(d.ref === undefined ? {} : { ref: d.ref }) });
       }
-      case 'send': {
-        const event = sequencer.message(d.room, author, d.text, d.clientMsgId);
-        // Serialised once for the room; only the sender's copy (with its ref) differs.
-        const shared = Buffer.from(JSON.stringify(event));
-        const own = d.ref === undefined ? shared : Buffer.from(JSON.stringify({ ...event, ref: d.ref }));
-        for (const member of rooms.get(d.room) ?? []) {
-          if (member.readyState !== member.OPEN) continue;
-          if (member.bufferedAmount > MAX_BUFFERED) {
-            member.close(1013, 'too slow: the send buffer is full');
-            continue;
-          }
-          member.send(member === ws ? own : shared, { binary: false });
-        }
-        return;
+      case 'send':
+        return broadcast(d.room, sequencer.message(d.room, author, d.text, d.clientMsgId), d.ref);
+      case 'react': {
+        const { event, changed } = sequencer.reaction(d.room, d.id, d.emoji, author, d.added);
+        if (!changed) return reply(d.ref === undefined ? event : { ...event, ref: d.ref });
+        return broadcast(d.room, event, d.ref);
       }
     }
   });
