@@ -188,7 +188,10 @@ export class ChatService {
         return this.read(state, msg.room, msg.seq, msg.ref);
       case 'react':
       case 'unreact':
-        return this.reactions.react(state, msg.room, msg.id, msg.emoji, msg.type === 'react', msg.ref);
+        // Not held: the next request does not wait for this one's commit, so a burst of
+        // reactions shares commits as sends do (each is answered with its ref all the same).
+        this.inbox.detach(state, msg, this.reactions.react(state, msg.room, msg.id, msg.emoji, msg.type === 'react', msg.ref));
+        return;
       case 'pin':
         return this.pin(state, msg.room, msg.id, msg.pinned, msg.ref);
       case 'pins':

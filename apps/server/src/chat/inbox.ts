@@ -113,6 +113,15 @@ export class Inbox {
     }
   }
 
+  /**
+   * A request whose work goes on without holding the connection's next one
+   * (its handler returned nothing): its refusal or failure is still answered
+   * with its ref.
+   */
+  detach(state: PeerState, msg: ClientMessage, pending: Promise<void>): void {
+    pending.catch((err: unknown) => this.fail(state, err, msg.ref, msg.room));
+  }
+
   private fail(state: PeerState, err: unknown, ref: Ref, room?: string): void {
     if (err instanceof DomainError) {
       state.error(err.code, err.message, ref, room);
