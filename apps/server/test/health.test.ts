@@ -54,6 +54,15 @@ describe('API documentation', () => {
         'POST /api/admin/rooms/{id}/kick',
         'POST /api/admin/rooms/{id}/bans',
         'DELETE /api/admin/rooms/{id}/bans',
+        'POST /api/conversations',
+        'POST /api/rooms/{id}/invitations',
+        'PUT /api/rooms/{id}/members/{username}/role',
+        'GET /api/rooms/{id}/messages/{messageId}/replies',
+        'PUT /api/rooms/{id}/messages/{messageId}/reactions/{emoji}',
+        'DELETE /api/rooms/{id}/messages/{messageId}/reactions/{emoji}',
+        'PUT /api/rooms/{id}/messages/{messageId}/pin',
+        'DELETE /api/rooms/{id}/messages/{messageId}/pin',
+        'GET /api/rooms/{id}/pins',
       ]),
     );
   });

@@ -216,7 +216,7 @@ for (const backend of backends) {
         const { alice, bob } = await privateRoom();
         const first = await store.createInvitation({ roomId: 'team', invitedBy: alice.id, userId: bob.id, expiresAt: null });
         expect(first).toEqual({
-          id: expect.any(Number), roomId: 'team', roomTitle: 'Team', invitedBy: 'alice', userId: bob.id, username: 'bob',
+          id: expect.any(Number), roomId: 'team', roomTitle: 'Team', invitedBy: 'alice', invitedById: alice.id, userId: bob.id, username: 'bob',
           expiresAt: null, usesLeft: null, state: 'pending', createdAt: expect.any(Number),
         });
         // Inviting again is the same invitation.

@@ -80,12 +80,14 @@ export class ConversationService {
     const members = await this.store.listMembers(room.id);
     const me = members.find((m) => m.userId === userId);
     const unread = me ? Math.max(0, room.lastSeq - me.readSeq) : 0;
-    return toRoomSummary({ ...room, joined: me !== undefined, unread, mentions: 0, role: me?.role ?? null }, members.map((m) => m.username));
+    const names = members.map((m) => m.username);
+    return toRoomSummary({ ...room, joined: me !== undefined, unread, mentions: 0, role: me?.role ?? null, memberNames: names }, names);
   }
 
   /** How the others see a new conversation: joined, nothing unread yet. */
   private async summaryForOthers(room: RoomRecord): Promise<RoomSummary> {
     const members = await this.store.listMembers(room.id);
-    return toRoomSummary({ ...room, joined: true, unread: 0, mentions: 0, role: 'member' }, members.map((m) => m.username));
+    const names = members.map((m) => m.username);
+    return toRoomSummary({ ...room, joined: true, unread: 0, mentions: 0, role: 'member', memberNames: names }, names);
   }
 }

@@ -117,16 +117,11 @@ export class InvitationService {
     if (!found) throw new DomainError('not_found', `no invitation ${id}`);
     if (asker !== 'admin') {
       const { role, banned } = await this.store.memberStanding(found.roomId, asker.userId);
-      const mine = found.invitedBy !== null && role !== null && (await this.isInviter(asker.userId, found));
+      const mine = found.invitedById === asker.userId && role !== null;
       if (!mine) authorize('invite', standingOf(role, banned), found.roomId, await this.store.getRoom(found.roomId));
     }
     if (!(await this.store.revokeInvitation(id))) throw new DomainError('conflict', 'the invitation is no longer pending');
     if (found.userId !== null) await this.notify([found.userId], { type: 'invitation_removed', id, reason: 'revoked' });
-  }
-
-  private async isInviter(userId: number, invitation: InvitationRecord): Promise<boolean> {
-    const inviter = invitation.invitedBy === null ? undefined : await this.store.findUserByName(invitation.invitedBy);
-    return inviter?.id === userId;
   }
 
   private checkUsable(found: InvitationRecord): void {

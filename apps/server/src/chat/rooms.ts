@@ -87,14 +87,9 @@ export class RoomService {
     return this.permitted({ userId }, roomId, action);
   }
 
-  /** Public unarchived rooms and the user's own (direct conversations with their members' names), with unread counts. */
+  /** Public unarchived rooms and the user's own (direct conversations with their members' names), with unread counts: one read. */
   async roomsFor(userId: number): Promise<RoomSummary[]> {
-    const rooms = await this.store.listRoomsForUser(userId);
-    return Promise.all(
-      rooms.map(async (r) =>
-        r.kind === 'direct' ? toRoomSummary(r, (await this.store.listMembers(r.id)).map((m) => m.username)) : toRoomSummary(r),
-      ),
-    );
+    return (await this.store.listRoomsForUser(userId)).map((r) => toRoomSummary(r, r.memberNames ?? undefined));
   }
 
   /** A user's room is public or private, with them as its owner; the admin API makes rooms with no owner. */

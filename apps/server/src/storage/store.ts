@@ -38,6 +38,8 @@ export interface RoomForUser extends RoomRecord {
   mentions: number;
   /** The user's role, when a member. */
   role: RoomRole | null;
+  /** A direct conversation's members' names (by name); null for a room. */
+  memberNames: string[] | null;
 }
 
 export interface MemberRecord {
@@ -75,6 +77,7 @@ export interface InvitationRecord {
   roomTitle: string;
   /** Who invited (a username), null once that account is gone. */
   invitedBy: string | null;
+  invitedById: number | null;
   /** The invited user; null for a link. */
   userId: number | null;
   username: string | null;

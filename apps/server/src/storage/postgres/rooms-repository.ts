@@ -44,7 +44,7 @@ const roomById = statement<RoomRow>('rooms_by_id', `SELECT ${ROOM_COLUMNS} FROM 
 const allRooms = statement<RoomRow>('rooms_all', `SELECT ${ROOM_COLUMNS} FROM rooms r ORDER BY r.id`);
 // The SQLite query, operator for operator: AND binds tighter than OR, so a member
 // sees a room whatever its flags, and a ban hides only public rooms they are not in.
-const roomsForUser = statement<RoomRow & { joined: boolean; unread: number; mentions: number; role: RoomRole | null }>(
+const roomsForUser = statement<RoomRow & { joined: boolean; unread: number; mentions: number; role: RoomRole | null; member_names: string[] | null }>(
   'rooms_for_user',
   `SELECT ${ROOM_COLUMNS},
           m.user_id IS NOT NULL AS joined, m.role,
@@ -54,7 +54,11 @@ const roomsForUser = statement<RoomRow & { joined: boolean; unread: number; ment
           END AS unread,
           CASE WHEN m.user_id IS NULL THEN 0 ELSE
             (SELECT COUNT(*) FROM mentions x WHERE x.user_id = m.user_id AND x.room_id = r.id AND x.seq > m.read_seq)
-          END AS mentions
+          END AS mentions,
+          CASE WHEN r.kind = 'direct' THEN
+            (SELECT array_agg(u.username ORDER BY u.username_key)
+               FROM room_members d JOIN users u ON u.id = d.user_id WHERE d.room_id = r.id)
+          END AS member_names
      FROM rooms r LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = $1
     WHERE m.user_id IS NOT NULL OR (NOT r.private AND NOT r.archived)
       AND NOT EXISTS (SELECT 1 FROM room_bans b WHERE b.room_id = r.id AND b.user_id = $1)
@@ -159,7 +163,7 @@ export function createRoomsRepository(pool: Pool) {
     },
     async listForUser(userId: number): Promise<RoomForUser[]> {
       const { rows } = await roomsForUser(pool, [userId]);
-      return rows.map((row) => ({ ...toRoom(row), joined: row.joined, unread: row.unread, mentions: row.mentions, role: row.role ?? null }));
+      return rows.map((row) => ({ ...toRoom(row), joined: row.joined, unread: row.unread, mentions: row.mentions, role: row.role ?? null, memberNames: row.member_names }));
     },
     async update(id: string, patch: RoomPatch): Promise<RoomRecord | undefined> {
       const sets: string[] = [];

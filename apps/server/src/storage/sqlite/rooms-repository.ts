@@ -19,7 +19,7 @@ export function createRoomsRepository(db: Database) {
   const byDirectKey = db.prepare<[string], RoomRow>(`SELECT ${ROOM_COLUMNS} FROM rooms r WHERE r.direct_key = ?`);
   const byId = db.prepare<[string], RoomRow>(`SELECT ${ROOM_COLUMNS} FROM rooms r WHERE r.id = ?`);
   const all = db.prepare<[], RoomRow>(`SELECT ${ROOM_COLUMNS} FROM rooms r ORDER BY r.id`);
-  const forUser = db.prepare<[number, number], RoomRow & { joined: number; unread: number; mentions: number; role: RoomRole | null }>(
+  const forUser = db.prepare<[number, number], RoomRow & { joined: number; unread: number; mentions: number; role: RoomRole | null; member_names: string | null }>(
     `SELECT ${ROOM_COLUMNS},
             m.user_id IS NOT NULL AS joined, m.role,
             CASE WHEN m.user_id IS NULL THEN 0 ELSE
@@ -28,7 +28,11 @@ export function createRoomsRepository(db: Database) {
             END AS unread,
             CASE WHEN m.user_id IS NULL THEN 0 ELSE
               (SELECT COUNT(*) FROM mentions x WHERE x.user_id = m.user_id AND x.room_id = r.id AND x.seq > m.read_seq)
-            END AS mentions
+            END AS mentions,
+            CASE WHEN r.kind = 'direct' THEN
+              (SELECT json_group_array(u.username ORDER BY u.username_key)
+                 FROM room_members d JOIN users u ON u.id = d.user_id WHERE d.room_id = r.id)
+            END AS member_names
        FROM rooms r LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = ?
       WHERE m.user_id IS NOT NULL OR (r.private = 0 AND r.archived = 0)
         AND NOT EXISTS (SELECT 1 FROM room_bans b WHERE b.room_id = r.id AND b.user_id = ?)
@@ -135,7 +139,7 @@ export function createRoomsRepository(db: Database) {
     listForUser(userId: number): RoomForUser[] {
       return forUser
         .all(userId, userId)
-        .map((row) => ({ ...toRoom(row), joined: row.joined === 1, unread: row.unread, mentions: row.mentions, role: row.role ?? null }));
+        .map((row) => ({ ...toRoom(row), joined: row.joined === 1, unread: row.unread, mentions: row.mentions, role: row.role ?? null, memberNames: row.member_names === null ? null : (JSON.parse(row.member_names) as string[]) }));
     },
     update,
     remove(id: string): boolean {
