@@ -1,109 +1,96 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
 /**
- * A small Prometheus registry (text exposition format 0.0.4): counters,
- * gauges and histograms with labels. Enough for /metrics without a dependency.
+ * The server's metrics on prom-client: each app has a registry of its own
+ * (tests run many apps in one process), and the process metrics
+ * prom-client collects (CPU, memory, heap, GC, event-loop lag, handles) live
+ * in one registry for the process, merged in at scrape time.
  */
-type Labels = Record<string, string>;
 
-const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-const labelText = (labels: Labels) => {
-  const entries = Object.entries(labels);
-  return entries.length === 0 ? '' : `{${entries.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
-};
-
-interface Metric {
-  render(): string;
+let processRegistry: Registry | undefined;
+/** Started once: every call of collectDefaultMetrics starts its own event-loop and GC observers. */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
 }
 
-export class Counter implements Metric {
-  private readonly values = new Map<string, { labels: Labels; value: number }>();
-  constructor(
-    readonly name: string,
-    readonly help: string,
-  ) {}
-  inc(labels: Labels = {}, by = 1): void {
-    const key = labelText(labels);
-    const entry = this.values.get(key);
-    if (entry) entry.value += by;
-    else this.values.set(key, { labels, value: by });
-  }
-  get(labels: Labels = {}): number {
-    return this.values.get(labelText(labels))?.value ?? 0;
-  }
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    if (this.values.size === 0) lines.push(`${this.name} 0`);
-    for (const { labels, value } of this.values.values()) lines.push(`${this.name}${labelText(labels)} ${value}`);
-    return lines.join('\n');
-  }
-}
-
-/** A gauge read at scrape time. */
-export class Gauge implements Metric {
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    private readonly read: () => number,
-  ) {}
-  render(): string {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.read()}`].join('\n');
-  }
-}
-
-export class Histogram implements Metric {
-  private readonly counts: number[];
-  private sum = 0;
-  private count = 0;
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    private readonly buckets: number[],
-  ) {
-    this.counts = buckets.map(() => 0);
-  }
-  observe(value: number): void {
-    this.sum += value;
-    this.count++;
-    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) this.counts[i]!++;
-  }
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    this.buckets.forEach((b, i) => {
-      lines.push(`${this.name}_bucket{le="${b}"} ${this.counts[i]}`);
+/**
+ * A counter bumped on every WebSocket frame in or out: a plain number on the
+ * hot path, handed to prom-client when scraped (a labelled `inc` per frame
+ * would cost a label lookup each time).
+ */
+export class HotCounter {
+  private value = 0;
+  private reported = 0;
+  constructor(registry: Registry, name: string, help: string) {
+    const self = this;
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.inc(self.value - self.reported);
+        self.reported = self.value;
+      },
     });
-    lines.push(`${this.name}_bucket{le="+Inf"} ${this.count}`, `${this.name}_sum ${this.sum}`, `${this.name}_count ${this.count}`);
-    return lines.join('\n');
+  }
+  inc(): void {
+    this.value++;
   }
 }
 
-export class Registry {
-  private readonly metrics: Metric[] = [];
-  add<M extends Metric>(metric: M): M {
-    this.metrics.push(metric);
-    return metric;
-  }
-  render(): string {
-    return `${this.metrics.map((m) => m.render()).join('\n')}\n`;
-  }
-}
-
-/** The server's metrics: what `/metrics` exposes. */
+/** The server's metrics: what `/metrics` exposes (names unchanged since the hand-written registry). */
 export function createChatMetrics() {
   const registry = new Registry();
+  const registers = [registry];
   return {
     registry,
-    messagesIn: registry.add(new Counter('chat_ws_messages_in_total', 'WebSocket messages received from clients')),
-    messagesOut: registry.add(new Counter('chat_ws_messages_out_total', 'WebSocket messages sent to clients')),
-    chatMessagesStored: registry.add(new Counter('chat_messages_stored_total', 'Chat messages committed to the database')),
-    fanout: registry.add(
-      new Histogram('chat_broadcast_fanout', 'Local recipients per broadcast chat message', [1, 2, 5, 10, 50, 100, 500, 1000, 5000]),
-    ),
-    commitSeconds: registry.add(
-      new Histogram('chat_db_commit_seconds', 'Duration of one group commit', [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]),
-    ),
-    commitBatch: registry.add(new Histogram('chat_db_commit_batch_size', 'Messages per group commit', [1, 2, 5, 10, 50, 100, 512])),
-    handshakesRejected: registry.add(new Counter('chat_ws_handshakes_rejected_total', 'Refused WebSocket upgrades by reason')),
-    errors: registry.add(new Counter('chat_errors_total', 'Error messages sent to clients by code')),
-    closes: registry.add(new Counter('chat_ws_closes_total', 'Closed WebSocket connections by close code')),
+    /** Both registries' text, in Prometheus' exposition format. */
+    render: () => Registry.merge([registry, processMetrics()]).metrics(),
+    contentType: registry.contentType,
+    /** A gauge read when scraped. */
+    gauge(name: string, help: string, read: () => number): void {
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    },
+    messagesIn: new HotCounter(registry, 'chat_ws_messages_in_total', 'WebSocket messages received from clients'),
+    messagesOut: new HotCounter(registry, 'chat_ws_messages_out_total', 'WebSocket messages sent to clients'),
+    chatMessagesStored: new Counter({ name: 'chat_messages_stored_total', help: 'Chat messages committed to the database', registers }),
+    fanout: new Histogram({
+      name: 'chat_broadcast_fanout',
+      help: 'Local recipients per broadcast chat message',
+      buckets: [1, 2, 5, 10, 50, 100, 500, 1000, 5000],
+      registers,
+    }),
+    commitSeconds: new Histogram({
+      name: 'chat_db_commit_seconds',
+      help: 'Duration of one group commit',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    }),
+    commitBatch: new Histogram({
+      name: 'chat_db_commit_batch_size',
+      help: 'Messages per group commit',
+      buckets: [1, 2, 5, 10, 50, 100, 512],
+      registers,
+    }),
+    handshakesRejected: new Counter({
+      name: 'chat_ws_handshakes_rejected_total',
+      help: 'Refused WebSocket upgrades by reason',
+      labelNames: ['status'],
+      registers,
+    }),
+    errors: new Counter({ name: 'chat_errors_total', help: 'Error messages sent to clients by code', labelNames: ['code'], registers }),
+    closes: new Counter({ name: 'chat_ws_closes_total', help: 'Closed WebSocket connections by close code', labelNames: ['code'], registers }),
   };
 }
 

@@ -71,6 +71,30 @@ describe('/metrics', () => {
     expect(value('chat_ws_messages_in_total')).toBeGreaterThanOrEqual(4);
     expect(value('chat_ws_messages_out_total')).toBeGreaterThanOrEqual(5);
     expect(value('chat_ws_send_buffer_bytes')).toBeGreaterThanOrEqual(0);
+    // Scraped again: the frame counters go on from where they were (they are handed over, not reset).
+    const again = (await request(server, 'GET', '/metrics', { token: ADMIN_TOKEN })).text;
+    const valueIn = (t: string, line: string) => Number(new RegExp(`^${line} (\\S+)$`, 'm').exec(t)?.[1]);
+    expect(valueIn(again, 'chat_ws_messages_out_total')).toBeGreaterThanOrEqual(value('chat_ws_messages_out_total'));
+    expect(valueIn(again, 'chat_messages_stored_total')).toBe(1);
+  });
+
+  it('carries the process metrics operators expect: CPU, memory, heap, GC, event-loop lag, handles', async () => {
+    const server = await start();
+    const text = (await request(server, 'GET', '/metrics', { token: ADMIN_TOKEN })).text;
+    for (const name of [
+      'process_cpu_user_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_eventloop_lag_p99_seconds',
+      'nodejs_gc_duration_seconds',
+      'nodejs_active_handles_total',
+    ]) {
+      expect(text, name).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
+    }
+    // Each name once, though many apps share the process (every test server has its own registry).
+    expect(text.match(/^# TYPE nodejs_heap_size_used_bytes /gm)).toHaveLength(1);
+    expect(text.match(/^# TYPE chat_ws_connections /gm)).toHaveLength(1);
   });
 });
 

@@ -52,7 +52,7 @@ export const chatPlugin = fp(
           committed: (seconds, messages) => {
             app.metrics.commitSeconds.observe(seconds);
             app.metrics.commitBatch.observe(messages);
-            app.metrics.chatMessagesStored.inc({}, messages);
+            app.metrics.chatMessagesStored.inc(messages);
           },
           fanout: (recipients) => app.metrics.fanout.observe(recipients),
           error: (code) => app.metrics.errors.inc({ code }),

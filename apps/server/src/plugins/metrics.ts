@@ -19,7 +19,7 @@ export const metricsPlugin = fp(
       if (!safeEqual(auth?.startsWith('Bearer ') ? auth.slice(7).trim() : '', token)) {
         return reply.status(401).send({ error: { code: 'unauthorized', message: 'the metrics token is missing or wrong' } });
       }
-      return reply.type('text/plain; version=0.0.4; charset=utf-8').send(app.metrics.registry.render());
+      return reply.type(app.metrics.contentType).send(await app.metrics.render());
     });
   },
   { name: 'metrics', dependencies: ['config'] },

@@ -18,7 +18,6 @@ import type { AuthUser } from '../auth/auth-service.js';
 import { hashToken } from '../auth/tokens.js';
 import type { ChatConnection } from '../chat/chat-service.js';
 import { OutgoingEvent, type ChatPeer, type EndReason } from '../chat/peer.js';
-import { Gauge } from '../metrics.js';
 import { tokenFrom } from './auth.js';
 
 /**
@@ -163,14 +162,12 @@ export const realtimePlugin = fp(
       shareFrames: !c.wsCompression,
       sent: () => metrics.messagesOut.inc(),
     };
-    metrics.registry.add(new Gauge('chat_ws_connections', 'Open WebSocket connections', () => peers.size));
-    metrics.registry.add(
-      new Gauge('chat_ws_send_buffer_bytes', 'Bytes queued for clients, all connections', () => {
-        let total = 0;
-        for (const conn of peers.keys()) total += conn.bufferedAmount;
-        return total;
-      }),
-    );
+    metrics.gauge('chat_ws_connections', 'Open WebSocket connections', () => peers.size);
+    metrics.gauge('chat_ws_send_buffer_bytes', 'Bytes queued for clients, all connections', () => {
+      let total = 0;
+      for (const conn of peers.keys()) total += conn.bufferedAmount;
+      return total;
+    });
 
     const refuse = (socket: Duplex, status: number, reason: string, request: IncomingMessage) => {
       metrics.handshakesRejected.inc({ status: String(status) });
