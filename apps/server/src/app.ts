@@ -10,6 +10,7 @@ import { chatPlugin } from './plugins/chat.js';
 import { docsPlugin } from './plugins/docs.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { metricsPlugin } from './plugins/metrics.js';
+import { securityPlugin } from './plugins/security.js';
 import { realtimePlugin } from './plugins/realtime.js';
 import { storagePlugin } from './plugins/storage.js';
 import { webPlugin } from './plugins/web.js';
@@ -72,6 +73,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(metricsPlugin);
   await app.register(storagePlugin, options.store ? { store: options.store } : {});
   await app.register(authPlugin);
+  await app.register(securityPlugin);
   await app.register(chatPlugin, {
     ...(options.broker ? { broker: options.broker } : {}),
     ...(options.presence ? { presence: options.presence } : {}),

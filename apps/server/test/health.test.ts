@@ -24,6 +24,11 @@ describe('API documentation', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
     expect(await res.text()).toMatch(/swagger/i);
+    // Its own policy: scripts by hash only, and nothing sent to https on a server that speaks plain HTTP.
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toMatch(/script-src 'self'/);
+    expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+    expect(csp).not.toMatch(/upgrade-insecure-requests/);
   });
 
   it('lists every route in /docs/json', async () => {

@@ -172,16 +172,19 @@ describe('TLS', () => {
         await app.listen({ port: 0, host: '127.0.0.1' });
         const { port } = app.server.address() as { port: number };
         const get = (p: string, headers: Record<string, string> = {}, body?: string) =>
-          new Promise<{ status: number; body: string; cookie: string | undefined }>((resolve, reject) => {
+          new Promise<{ status: number; body: string; cookie: string | undefined; hsts: string | undefined }>((resolve, reject) => {
             const req = https.request({ host: '127.0.0.1', port, path: p, method: body ? 'POST' : 'GET', ca, headers }, (res) => {
               let data = '';
               res.on('data', (c) => (data += c));
-              res.on('end', () => resolve({ status: res.statusCode!, body: data, cookie: res.headers['set-cookie']?.[0] }));
+              res.on('end', () => resolve({ status: res.statusCode!, body: data, cookie: res.headers['set-cookie']?.[0], hsts: res.headers['strict-transport-security'] }));
             });
             req.on('error', reject);
             req.end(body);
           });
-        expect((await get('/healthz')).status).toBe(200);
+        const health = await get('/healthz');
+        expect(health.status).toBe(200);
+        // Speaking TLS itself, the server asks browsers to keep to it (HSTS, half a year).
+        expect(health.hsts).toMatch(/^max-age=15552000/);
         const guest = await get('/api/auth/guest', { 'content-type': 'application/json' }, JSON.stringify({ username: 'tls-user' }));
         expect(guest.status).toBe(201);
         // Over HTTPS the session cookie is marked Secure.

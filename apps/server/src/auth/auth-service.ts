@@ -1,5 +1,6 @@
 import { DomainError } from '../domain-error.js';
 import { ConflictError, type ChatStore, type UserRecord } from '../storage/store.js';
+import { isCommonPassword } from './common-passwords.js';
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './passwords.js';
 import { createToken, hashToken } from './tokens.js';
 
@@ -34,6 +35,7 @@ export function createAuthService(store: ChatStore, options: { sessionTtlMs: num
 
   return {
     async register(username: string, password: string): Promise<Session> {
+      if (isCommonPassword(password)) throw new DomainError('invalid_request', 'this password is one of the most common ones: choose another');
       if (await store.findUserByName(username)) throw new DomainError('conflict', 'this username is taken');
       return open(await create(username, await hashPassword(password), false));
     },

@@ -19,6 +19,7 @@ import { hashToken } from '../auth/tokens.js';
 import type { ChatConnection } from '../chat/chat-service.js';
 import { OutgoingEvent, type ChatPeer, type EndReason } from '../chat/peer.js';
 import { tokenFrom } from './auth.js';
+import { originAllowed } from '../origins.js';
 
 /**
  * The largest frame accepted. Well above MAX_MESSAGE_BYTES on purpose: an
@@ -149,12 +150,9 @@ export const realtimePlugin = fp(
     const nodeId = `${c.nodeId}.${randomUUID().slice(0, 8)}`;
     const log = app.log.child({ component: 'ws' });
 
-    const originAllowed = (origin: string | undefined, host: string | undefined): boolean => {
-      // Non-browser clients send no Origin; cross-site WebSocket hijacking needs a browser, which always does.
-      if (origin === undefined) return true;
-      if (c.allowedOrigins) return c.allowedOrigins.includes(origin) || c.allowedOrigins.includes('*');
-      return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
-    };
+    // Non-browser clients send no Origin; cross-site WebSocket hijacking needs a browser, which always does.
+    const upgradeOriginAllowed = (origin: string | undefined, host: string | undefined): boolean =>
+      origin === undefined || originAllowed(origin, host, c.allowedOrigins);
 
     const metrics = app.metrics;
     const peerSettings: PeerSettings = {
@@ -179,7 +177,7 @@ export const realtimePlugin = fp(
       socket.on('error', destroyOnError);
       const path = (request.url ?? '/').split('?')[0];
       if (path !== '/ws') return refuse(socket, 404, 'no WebSocket endpoint here; use /ws', request);
-      if (!originAllowed(request.headers.origin, request.headers.host)) {
+      if (!upgradeOriginAllowed(request.headers.origin, request.headers.host)) {
         return refuse(socket, 403, 'this Origin is not allowed', request);
       }
       if (peers.size >= c.maxConnections) return refuse(socket, 503, 'the server is at its connection limit', request);

@@ -24,11 +24,7 @@ export const webPlugin = fp(
       // Hashed asset names never change, so they may be cached for good; index.html must not be.
       setHeaders(res, file) {
         res.setHeader('Cache-Control', file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
-        // The client needs nothing from elsewhere: a strict policy limits what injected markup could do.
-        res.setHeader(
-          'Content-Security-Policy',
-          "default-src 'self'; script-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; font-src 'self'; manifest-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'",
-        );
+        // (Its Content-Security-Policy, like every answer's, comes from plugins/security.ts.)
       },
     });
   },
