@@ -54,10 +54,11 @@ describe('admin authentication', () => {
     expectError(res, 401, 'unauthorized');
   });
 
-  it('answers 401 to a user’s session token', async () => {
+  it('answers 403 to the session of a user who is not an admin', async () => {
+    // (Before admin accounts a session meant nothing here: 401. Now it names who asks, and they may not.)
     const bob = await signUp(server, 'bob');
-    expectError(await request(server, 'GET', '/api/admin/rooms', { token: bob.token }), 401, 'unauthorized');
-    expectError(await request(server, 'GET', '/api/admin/rooms', { cookie: `session=${bob.token}` }), 401, 'unauthorized');
+    expectError(await request(server, 'GET', '/api/admin/rooms', { token: bob.token }), 403, 'forbidden');
+    expectError(await request(server, 'GET', '/api/admin/rooms', { cookie: `session=${bob.token}` }), 403, 'forbidden');
   });
 
   it('leaves the room untouched when the token is wrong', async () => {
@@ -327,5 +328,60 @@ describe('admin actions reach live clients at once', () => {
     expect(await bob.call({ type: 'send', room: 'general', text: 'hello?', clientMsgId: 'd1' })).toMatchObject({
       type: 'error',
     });
+  });
+});
+
+describe('admin accounts', () => {
+  const promote = (username: string, role: 'admin' | 'user', token = ADMIN_TOKEN) =>
+    request(server, 'PUT', `/api/admin/users/${username}/role`, { token, body: { role } });
+
+  it('ADMIN_TOKEN makes the first admin; their session then runs the admin API, and they promote others', async () => {
+    await createRoom(server, 'general');
+    const alice = await signUp(server, 'alice');
+    const bob = await signUp(server, 'bob');
+    expectError(await request(server, 'GET', '/api/admin/rooms', { token: alice.token }), 403, 'forbidden');
+    expect((await promote('alice', 'admin')).status).toBe(204);
+    expect((await request(server, 'GET', '/api/me', { token: alice.token })).body.user).toMatchObject({ username: 'alice', admin: true });
+    const rooms = await request(server, 'GET', '/api/admin/rooms', { token: alice.token });
+    expect(rooms.status).toBe(200);
+    expect(rooms.body.rooms.map((r: { id: string }) => r.id)).toEqual(['general']);
+    // With the cookie, as the browser sends it (a write names its origin).
+    const created = await request(server, 'POST', '/api/admin/rooms', {
+      cookie: `session=${alice.token}`,
+      headers: { origin: server.url },
+      body: { id: 'by-alice', title: 'By Alice' },
+    });
+    expect(created.status).toBe(201);
+    expect((await promote('bob', 'admin', alice.token)).status).toBe(204);
+    expect((await request(server, 'GET', '/api/admin/admins', { token: bob.token })).body).toEqual({ admins: ['alice', 'bob'] });
+    // bob demotes alice: at once, her session no longer opens the admin API.
+    expect((await promote('alice', 'user', bob.token)).status).toBe(204);
+    expectError(await request(server, 'GET', '/api/admin/rooms', { token: alice.token }), 403, 'forbidden');
+    expect((await request(server, 'GET', '/api/me', { token: alice.token })).body.user.admin).toBe(false);
+  });
+
+  it('refuses to demote the last admin, an unknown user or a guest, and bad roles; nothing changes', async () => {
+    await signUp(server, 'alice');
+    const guest = await request(server, 'POST', '/api/auth/guest', { body: { username: 'gus' } });
+    expect(guest.status).toBe(201);
+    expect((await promote('alice', 'admin')).status).toBe(204);
+    expectError(await promote('alice', 'user'), 409, 'conflict');
+    expectError(await promote('nobody', 'admin'), 404, 'not_found');
+    expectError(await promote('gus', 'admin'), 404, 'not_found');
+    expectError(await request(server, 'PUT', '/api/admin/users/alice/role', { token: ADMIN_TOKEN, body: { role: 'root' } }), 400, 'invalid_request');
+    expectError(await request(server, 'PUT', '/api/admin/users/a!/role', { token: ADMIN_TOKEN, body: { role: 'admin' } }), 400, 'invalid_request');
+    expect((await request(server, 'GET', '/api/admin/admins', { token: ADMIN_TOKEN })).body).toEqual({ admins: ['alice'] });
+  });
+
+  it('with no ADMIN_TOKEN at all, an admin account still gets in', async () => {
+    const bare = await build({ ADMIN_TOKEN: undefined });
+    try {
+      const carol = await signUp(bare, 'carol');
+      expectError(await request(bare, 'GET', '/api/admin/rooms', { token: carol.token }), 403, 'forbidden');
+      expect(await bare.app.store.setUserRole('carol', 'admin')).toBe('changed');
+      expect((await request(bare, 'GET', '/api/admin/rooms', { token: carol.token })).status).toBe(200);
+    } finally {
+      await bare.close();
+    }
   });
 });

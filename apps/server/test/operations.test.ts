@@ -98,6 +98,25 @@ describe('/metrics', () => {
   });
 });
 
+describe('pnpm admin (the first admin, from the machine the server runs on)', () => {
+  it('promotes, lists and demotes against the live database; the session counts at once; the last admin stays', async ({ skip }) => {
+    skip(testStore === 'postgres', 'run against the SQLite file here; with DATABASE_URL it opens PostgreSQL the same way');
+    const server = await start();
+    const alice = await signUp(server, 'alice');
+    const admin = (...args: string[]) =>
+      run(process.execPath, ['dist/cli/admin.js', ...args], { cwd: serverRoot, env: cliEnv({ DATABASE_PATH: server.databasePath, INIT_CWD: serverRoot }) });
+    expect((await admin('list')).stdout).toMatch(/no admins yet/);
+    expect((await request(server, 'GET', '/api/admin/rooms', { token: alice.token })).status).toBe(403);
+    expect((await admin('promote', 'alice')).stdout).toMatch(/alice is now an admin/);
+    expect((await request(server, 'GET', '/api/admin/rooms', { token: alice.token })).status).toBe(200);
+    expect((await admin('list')).stdout.trim()).toBe('alice');
+    await expect(admin('demote', 'alice')).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/last admin/) });
+    await expect(admin('promote', 'nobody')).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/no account nobody/) });
+    await expect(admin('promote')).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/usage/) });
+    expect((await request(server, 'GET', '/api/admin/rooms', { token: alice.token })).status).toBe(200);
+  });
+});
+
 describe('backup and restore', () => {
   it('takes an online backup while the server runs; a new server on the restored file has identical history', async ({ skip }) => {
     skip(testStore === 'postgres', 'SQLite only: the backup CLI copies the SQLite file; PostgreSQL is backed up with pg_dump');

@@ -112,7 +112,7 @@ for (const backend of backends) {
     describe('users and sessions', () => {
       it('keeps usernames unique regardless of case, and finds them in any case', async () => {
         const alice = await store.createUser('Alice', 'hash', false);
-        expect(alice).toEqual({ id: expect.any(Number), username: 'Alice', guest: false, passwordHash: 'hash', createdAt: expect.any(Number) });
+        expect(alice).toEqual({ id: expect.any(Number), username: 'Alice', guest: false, passwordHash: 'hash', createdAt: expect.any(Number), role: 'user' });
         await expect(Promise.resolve().then(() => store.createUser('ALICE', null, true))).rejects.toBeInstanceOf(ConflictError);
         expect(await store.findUserByName('aLiCe')).toEqual(alice);
         expect(await store.findUserByName('bob')).toBeUndefined();
@@ -140,6 +140,39 @@ for (const backend of backends) {
         const next = await open();
         expect(await next.findSessionUser('expired', 0)).toBeUndefined();
         expect(await next.findSessionUser('valid', 0)).toEqual(alice);
+      });
+    });
+
+    describe('instance roles', () => {
+      it('promotes and demotes, never the last admin nor a guest, and the session reads the role', async () => {
+        const alice = await store.createUser('alice', 'hash', false);
+        await store.createUser('bob', 'hash', false);
+        await store.createUser('guest-gus', null, true);
+        expect(await store.listAdmins()).toEqual([]);
+        expect(await store.setUserRole('ALICE', 'admin')).toBe('changed');
+        expect(await store.setUserRole('alice', 'admin')).toBe('unchanged');
+        expect(await store.setUserRole('alice', 'user')).toBe('last_admin');
+        expect(await store.setUserRole('nobody', 'admin')).toBe('no_user');
+        expect(await store.setUserRole('guest-gus', 'admin')).toBe('no_user');
+        await store.createSession('t-alice', alice.id, Date.now() + 60_000);
+        expect((await store.findSessionUser('t-alice', 0))!.role).toBe('admin');
+        expect(await store.setUserRole('bob', 'admin')).toBe('changed');
+        expect(await store.listAdmins()).toEqual(['alice', 'bob']);
+        expect(await store.setUserRole('alice', 'user')).toBe('changed');
+        expect((await store.findSessionUser('t-alice', 0))!.role).toBe('user');
+        expect(await store.setUserRole('bob', 'user')).toBe('last_admin');
+        expect(await store.listAdmins()).toEqual(['bob']);
+      });
+
+      it('two admins demoting each other at once leave one admin', async () => {
+        await store.createUser('ann', 'hash', false);
+        await store.createUser('ben', 'hash', false);
+        await store.setUserRole('ann', 'admin');
+        await store.setUserRole('ben', 'admin');
+        const other = await open();
+        const results = await Promise.all([store.setUserRole('ann', 'user'), other.setUserRole('ben', 'user')]);
+        expect(results.sort()).toEqual(['changed', 'last_admin']);
+        expect(await store.listAdmins()).toHaveLength(1);
       });
     });
 

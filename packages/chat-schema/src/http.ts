@@ -4,7 +4,13 @@ import { ChatMessage, Emoji, ErrorCode, Member, RoomId, RoomKind, RoomRole, Seq,
 export const Credentials = z.object({ username: Username, password: z.string().min(8).max(256) });
 export const GuestRequest = z.object({ username: Username });
 
-export const User = z.object({ id: z.number().int(), username: z.string(), guest: z.boolean() });
+export const User = z.object({
+  id: z.number().int(),
+  username: z.string(),
+  guest: z.boolean(),
+  /** An instance admin (absent from servers before instance roles). */
+  admin: z.boolean().optional(),
+});
 export type User = z.infer<typeof User>;
 export const AuthResponse = z.object({ user: User, token: z.string() });
 export type AuthResponse = z.infer<typeof AuthResponse>;
@@ -75,6 +81,10 @@ export const MessagesResponse = z.object({ messages: z.array(ChatMessage) });
 export const ReactionParams = z.object({ id: RoomId, messageId: z.coerce.number().int().positive(), emoji: Emoji });
 /** What a reaction request left: the emoji's count on the message, and whether yours is on it. */
 export const ReactionResponse = z.object({ emoji: z.string(), count: z.number().int().nonnegative(), mine: z.boolean() });
+
+/** An instance role (admin API): `admin` runs the server, `user` does not. */
+export const InstanceRoleRequest = z.object({ role: z.enum(['admin', 'user']) });
+export const AdminsResponse = z.object({ admins: z.array(z.string()) });
 
 export const RoleRequest = z.object({ role: z.enum(['moderator', 'member']) });
 

@@ -1,5 +1,5 @@
 import { DomainError } from '../domain-error.js';
-import { ConflictError, type ChatStore, type UserRecord } from '../storage/store.js';
+import { ConflictError, type ChatStore, type InstanceRole, type UserRecord } from '../storage/store.js';
 import { isCommonPassword } from './common-passwords.js';
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './passwords.js';
 import { createToken, hashToken } from './tokens.js';
@@ -8,6 +8,8 @@ export interface AuthUser {
   id: number;
   username: string;
   guest: boolean;
+  /** An instance admin: may use the admin API with their session. */
+  admin: boolean;
 }
 
 export interface Session {
@@ -15,7 +17,7 @@ export interface Session {
   token: string;
 }
 
-const toAuthUser = (u: UserRecord): AuthUser => ({ id: u.id, username: u.username, guest: u.guest });
+const toAuthUser = (u: UserRecord): AuthUser => ({ id: u.id, username: u.username, guest: u.guest, admin: u.role === 'admin' });
 
 /** Accounts and sessions: register, log in, guest, log out, and resolving a token to its user. */
 export function createAuthService(store: ChatStore, options: { sessionTtlMs: number; allowGuests: boolean }) {
@@ -56,6 +58,15 @@ export function createAuthService(store: ChatStore, options: { sessionTtlMs: num
     async logout(token: string): Promise<void> {
       await store.deleteSession(hashToken(token));
     },
+
+    /** An admin promotes or demotes an account; never the last admin, never a guest. */
+    async setRole(username: string, role: InstanceRole): Promise<void> {
+      const change = await store.setUserRole(username, role);
+      if (change === 'no_user') throw new DomainError('not_found', `no account ${username} (guests have no instance role)`);
+      if (change === 'last_admin') throw new DomainError('conflict', `${username} is the last admin: promote another first`);
+    },
+
+    admins: (): Promise<string[]> => Promise.resolve(store.listAdmins()),
 
     async authenticate(token: string | undefined): Promise<AuthUser | undefined> {
       if (!token || token.length > 200) return undefined;

@@ -34,11 +34,29 @@ export async function requireUser(request: FastifyRequest): Promise<void> {
   request.sessionToken = token;
 }
 
-/** Route hook (onRequest) for /api/admin: the ADMIN_TOKEN as a Bearer token; 503 while none is configured. */
+/**
+ * Route hook (onRequest) for /api/admin: an admin account's session (cookie
+ * or Bearer; the role is read with the session on every request, so a
+ * demotion counts at once on every node), or ADMIN_TOKEN as a Bearer token
+ * for automation. A signed-in user who is not an admin: 403. Nothing valid:
+ * 401, or 503 while no ADMIN_TOKEN is configured (then only admin accounts
+ * get in).
+ */
 export async function requireAdmin(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
   const expected = request.server.config.adminToken;
-  if (!expected) throw new DomainError('admin_disabled', 'the admin API is disabled: set ADMIN_TOKEN');
   const auth = request.headers.authorization;
-  const given = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : '';
-  if (!safeEqual(given, expected)) throw new DomainError('unauthorized', 'the admin token is missing or wrong');
+  const bearer = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
+  if (expected && bearer !== undefined && safeEqual(bearer, expected)) return;
+  const token = tokenFrom(request.headers, request.cookies);
+  const user = await request.server.auth.authenticate(token);
+  if (user?.admin) {
+    request.user = user;
+    request.sessionToken = token;
+    return;
+  }
+  if (user) throw new DomainError('forbidden', 'only an instance admin may do this');
+  if (!expected) {
+    throw new DomainError('admin_disabled', 'no admin credentials: sign in as an admin (pnpm admin promote <username>), or set ADMIN_TOKEN');
+  }
+  throw new DomainError('unauthorized', 'the admin token or session is missing or wrong');
 }

@@ -1,4 +1,15 @@
-import { AdminCreateRoomRequest, ErrorBody, MembersResponse, Room, RoomId, UpdateRoomRequest, UsernameBody } from '@chat/schema';
+import {
+  AdminCreateRoomRequest,
+  AdminsResponse,
+  ErrorBody,
+  InstanceRoleRequest,
+  MembersResponse,
+  Room,
+  RoomId,
+  UpdateRoomRequest,
+  Username,
+  UsernameBody,
+} from '@chat/schema';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -12,10 +23,26 @@ export async function adminRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   // onRequest: the token is checked before the body is parsed or validated (401/503 before 400).
   app.addHook('onRequest', requireAdmin);
-  const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
+  const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
   const RoomParams = z.object({ id: RoomId });
   const audit = (request: FastifyRequest, action: string, details: Record<string, unknown>) =>
-    request.log.info({ admin: true, action, ...details }, 'admin action');
+    request.log.info({ admin: true, by: request.user?.username ?? 'ADMIN_TOKEN', action, ...details }, 'admin action');
+
+  app.get(
+    '/api/admin/admins',
+    { schema: { tags: ['admin'], response: { 200: AdminsResponse, ...errors } } },
+    async () => ({ admins: await app.auth.admins() }),
+  );
+
+  app.put(
+    '/api/admin/users/:username/role',
+    { schema: { tags: ['admin'], params: z.object({ username: Username }), body: InstanceRoleRequest, response: { 204: z.null(), ...errors } } },
+    async (request, reply) => {
+      await app.auth.setRole(request.params.username, request.body.role);
+      audit(request, 'set_instance_role', { user: request.params.username, role: request.body.role });
+      return reply.status(204).send(null);
+    },
+  );
 
   app.get(
     '/api/admin/rooms',

@@ -5,10 +5,17 @@
  */
 export type Awaitable<T> = T | Promise<T>;
 
+/** An instance role: admins run the whole server (the admin API and console). */
+export type InstanceRole = 'admin' | 'user';
+
+/** What `setUserRole` did. */
+export type UserRoleChange = 'changed' | 'unchanged' | 'no_user' | 'last_admin';
+
 export interface UserRecord {
   id: number;
   username: string;
   guest: boolean;
+  role: InstanceRole;
   passwordHash: string | null;
   createdAt: number;
 }
@@ -178,6 +185,14 @@ export class ConflictError extends Error {
 export interface ChatStore {
   createUser(username: string, passwordHash: string | null, guest: boolean): Awaitable<UserRecord>;
   findUserByName(username: string): Awaitable<UserRecord | undefined>;
+  /**
+   * Makes a user an admin or a user, in one transaction; `last_admin` (nothing
+   * written) when that would leave the instance without an admin. Guests are
+   * never admins (`no_user`).
+   */
+  setUserRole(username: string, role: InstanceRole): Awaitable<UserRoleChange>;
+  /** The admins' names, alphabetically. */
+  listAdmins(): Awaitable<string[]>;
 
   createSession(tokenHash: string, userId: number, expiresAt: number): Awaitable<void>;
   findSessionUser(tokenHash: string, now: number): Awaitable<UserRecord | undefined>;

@@ -280,6 +280,28 @@ describe.skipIf(!enabled)('three nodes on PostgreSQL and Redis (needs DATABASE_U
     });
   }, 60_000);
 
+  it('an instance admin made on one node is one on the other at once, and a demotion too', async () => {
+    const { nodes } = await startCluster(2);
+    const [n1, n2] = nodes as [ServerProcess, ServerProcess];
+    const register = async (url: string, username: string) => {
+      const res = await http(url, 'POST', '/api/auth/register', { body: { username, password: 'correct-horse-battery' } });
+      expect(res.status).toBe(201);
+      return res.body.token as string;
+    };
+    const suffix = Math.random().toString(36).slice(2, 8);
+    const [ada, bea] = [`ada-${suffix}`, `bea-${suffix}`];
+    const adaToken = await register(n1.url, ada);
+    const beaToken = await register(n2.url, bea);
+    expect((await http(n2.url, 'GET', '/api/admin/rooms', { token: adaToken })).status).toBe(403);
+    expect((await http(n1.url, 'PUT', `/api/admin/users/${ada}/role`, { token: ADMIN_TOKEN, body: { role: 'admin' } })).status).toBe(204);
+    expect((await http(n2.url, 'GET', '/api/admin/rooms', { token: adaToken })).status).toBe(200);
+    // ada, on node 2, makes bea an admin and is demoted by her on node 1.
+    expect((await http(n2.url, 'PUT', `/api/admin/users/${bea}/role`, { token: adaToken, body: { role: 'admin' } })).status).toBe(204);
+    expect((await http(n1.url, 'PUT', `/api/admin/users/${ada}/role`, { token: beaToken, body: { role: 'user' } })).status).toBe(204);
+    expect((await http(n2.url, 'GET', '/api/admin/rooms', { token: adaToken })).status).toBe(403);
+    expect((await http(n1.url, 'GET', '/api/admin/rooms', { token: adaToken })).status).toBe(403);
+  }, 60_000);
+
   it('a node killed with SIGKILL: its clients resume on another node with `since`, nothing lost or doubled, and its idle users go offline', async () => {
     const { nodes } = await startCluster(3);
     const [n1, n2, n3] = nodes as [ServerProcess, ServerProcess, ServerProcess];

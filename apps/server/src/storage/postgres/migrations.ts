@@ -120,6 +120,11 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX mentions_room ON mentions(room_id, seq);
   `,
+  // 5: instance roles (as in SQLite's step 5).
+  `
+  ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('admin', 'user'));
+  CREATE INDEX users_admins ON users(role) WHERE role = 'admin';
+  `,
 ];
 
 /** The first key of the advisory lock: "chat" in ASCII, so the lock is recognisable in pg_locks. */

@@ -82,6 +82,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   return {
     createUser: users.create,
     findUserByName: users.findByName,
+    setUserRole: users.setRole,
+    listAdmins: users.listAdmins,
     createSession: sessions.create,
     findSessionUser: sessions.findUser,
     deleteSession: sessions.remove,

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
-import { ConflictError, type UserRecord } from '../store.js';
-import { statement } from './sql.js';
+import { ConflictError, type InstanceRole, type UserRecord, type UserRoleChange } from '../store.js';
+import { inTransaction, statement } from './sql.js';
 
 interface UserRow {
   id: number;
@@ -8,6 +8,7 @@ interface UserRow {
   guest: boolean;
   password_hash: string | null;
   created_at: number;
+  role: InstanceRole;
 }
 
 const toUser = (row: UserRow): UserRecord => ({
@@ -16,18 +17,39 @@ const toUser = (row: UserRow): UserRecord => ({
   guest: row.guest,
   passwordHash: row.password_hash,
   createdAt: row.created_at,
+  role: row.role,
 });
 
 const insertUser = statement<UserRow>(
   'users_insert',
   `INSERT INTO users (username, username_key, password_hash, guest, created_at) VALUES ($1, $2, $3, $4, $5)
    ON CONFLICT (username_key) DO NOTHING
-   RETURNING id, username, guest, password_hash, created_at`,
+   RETURNING id, username, guest, password_hash, created_at, role`,
 );
-const userByKey = statement<UserRow>('users_by_key', 'SELECT id, username, guest, password_hash, created_at FROM users WHERE username_key = $1');
+const userByKey = statement<UserRow>('users_by_key', 'SELECT id, username, guest, password_hash, created_at, role FROM users WHERE username_key = $1');
+
+// The admins' rows locked: two demotions at once take turns, so they cannot both leave the other as the last.
+const lockAdmins = statement<{ id: number }>('users_lock_admins', "SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE");
+const setRole = statement('users_set_role', 'UPDATE users SET role = $2 WHERE id = $1');
+const admins = statement<{ username: string }>('users_admins', "SELECT username FROM users WHERE role = 'admin' ORDER BY username_key");
 
 export function createUsersRepository(pool: Pool) {
   return {
+    async setRole(username: string, role: InstanceRole): Promise<UserRoleChange> {
+      const change = await inTransaction(pool, async (client): Promise<UserRoleChange> => {
+        const adminIds = (await lockAdmins(client)).rows;
+        const user = (await userByKey(client, [username.toLowerCase()])).rows[0];
+        if (!user || user.guest) return 'no_user';
+        if (user.role === role) return 'unchanged';
+        if (role === 'user' && adminIds.length <= 1) return 'last_admin';
+        await setRole(client, [user.id, role]);
+        return 'changed';
+      });
+      return change!;
+    },
+    async listAdmins(): Promise<string[]> {
+      return (await admins(pool)).rows.map((r) => r.username);
+    },
     async create(username: string, passwordHash: string | null, guest: boolean): Promise<UserRecord> {
       const { rows } = await insertUser(pool, [username, username.toLowerCase(), passwordHash, guest, Date.now()]);
       if (!rows[0]) throw new ConflictError(`the username ${username} is taken`);
@@ -43,7 +65,7 @@ export function createUsersRepository(pool: Pool) {
 const insertSession = statement('sessions_insert', 'INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)');
 const sessionUser = statement<UserRow>(
   'sessions_user',
-  `SELECT u.id, u.username, u.guest, u.password_hash, u.created_at
+  `SELECT u.id, u.username, u.guest, u.password_hash, u.created_at, u.role
      FROM sessions s JOIN users u ON u.id = s.user_id
     WHERE s.token_hash = $1 AND s.expires_at > $2`,
 );

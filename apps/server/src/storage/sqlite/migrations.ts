@@ -138,6 +138,12 @@ const MIGRATIONS: string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX mentions_room ON mentions(room_id, seq);
   `,
+  // 5: instance roles. Every existing account stays a user; the first admin is made with
+  // `pnpm admin promote <username>` (src/cli/admin.ts) or by ADMIN_TOKEN over the admin API.
+  `
+  ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('admin', 'user'));
+  CREATE INDEX users_admins ON users(role) WHERE role = 'admin';
+  `,
 ];
 
 /** Applies the steps up to `target` (all of them unless a test wants an older schema); returns the version reached. */

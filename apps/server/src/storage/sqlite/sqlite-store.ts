@@ -63,6 +63,8 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     db,
     createUser: write ? write('users', 'create') : users.create,
     findUserByName: users.findByName,
+    setUserRole: write ? write('users', 'setRole') : users.setRole,
+    listAdmins: users.listAdmins,
     createSession: write ? write('sessions', 'create') : sessions.create,
     findSessionUser: sessions.findUser,
     deleteSession: write ? write('sessions', 'remove') : sessions.remove,

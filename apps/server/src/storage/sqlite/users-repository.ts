@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { ConflictError, type UserRecord } from '../store.js';
+import { ConflictError, type InstanceRole, type UserRecord, type UserRoleChange } from '../store.js';
 
 interface UserRow {
   id: number;
@@ -7,6 +7,7 @@ interface UserRow {
   guest: number;
   password_hash: string | null;
   created_at: number;
+  role: InstanceRole;
 }
 
 const toUser = (row: UserRow): UserRecord => ({
@@ -15,18 +16,32 @@ const toUser = (row: UserRow): UserRecord => ({
   guest: row.guest === 1,
   passwordHash: row.password_hash,
   createdAt: row.created_at,
+  role: row.role,
 });
 
 export function createUsersRepository(db: Database) {
   const insert = db.prepare<[string, string, string | null, number, number], UserRow>(
     `INSERT INTO users (username, username_key, password_hash, guest, created_at) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (username_key) DO NOTHING
-     RETURNING id, username, guest, password_hash, created_at`,
+     RETURNING id, username, guest, password_hash, created_at, role`,
   );
   const byKey = db.prepare<[string], UserRow>(
-    'SELECT id, username, guest, password_hash, created_at FROM users WHERE username_key = ?',
+    'SELECT id, username, guest, password_hash, created_at, role FROM users WHERE username_key = ?',
   );
+  const admins = db.prepare<[], { username: string }>("SELECT username FROM users WHERE role = 'admin' ORDER BY username_key");
+  const setRole = db.prepare<[InstanceRole, number]>('UPDATE users SET role = ? WHERE id = ?');
+  // Read and written in one transaction: two admins demoting each other at once cannot both succeed.
+  const changeRole = db.transaction((username: string, role: InstanceRole): UserRoleChange => {
+    const user = byKey.get(username.toLowerCase());
+    if (!user || user.guest === 1) return 'no_user';
+    if (user.role === role) return 'unchanged';
+    if (role === 'user' && admins.all().length <= 1) return 'last_admin';
+    setRole.run(role, user.id);
+    return 'changed';
+  });
   return {
+    setRole: (username: string, role: InstanceRole): UserRoleChange => changeRole.immediate(username, role),
+    listAdmins: (): string[] => admins.all().map((r) => r.username),
     create(username: string, passwordHash: string | null, guest: boolean): UserRecord {
       const row = insert.get(username, username.toLowerCase(), passwordHash, guest ? 1 : 0, Date.now());
       if (!row) throw new ConflictError(`the username ${username} is taken`);
@@ -42,7 +57,7 @@ export function createUsersRepository(db: Database) {
 export function createSessionsRepository(db: Database) {
   const insert = db.prepare('INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)');
   const find = db.prepare<[string, number], UserRow>(
-    `SELECT u.id, u.username, u.guest, u.password_hash, u.created_at
+    `SELECT u.id, u.username, u.guest, u.password_hash, u.created_at, u.role
        FROM sessions s JOIN users u ON u.id = s.user_id
       WHERE s.token_hash = ? AND s.expires_at > ?`,
   );
