@@ -14,6 +14,7 @@ import { securityPlugin } from './plugins/security.js';
 import { realtimePlugin } from './plugins/realtime.js';
 import { storagePlugin } from './plugins/storage.js';
 import { webPlugin } from './plugins/web.js';
+import { accountRoutes } from './routes/account-routes.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { conversationRoutes } from './routes/conversation-routes.js';
 import { authRoutes } from './routes/auth-routes.js';
@@ -94,6 +95,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
 
   await app.register(healthRoutes);
   await app.register(authRoutes);
+  await app.register(accountRoutes);
   await app.register(roomRoutes);
   await app.register(messageRoutes);
   await app.register(conversationRoutes);

@@ -68,6 +68,11 @@ describe('API documentation', () => {
         'PUT /api/rooms/{id}/messages/{messageId}/pin',
         'DELETE /api/rooms/{id}/messages/{messageId}/pin',
         'GET /api/rooms/{id}/pins',
+        'PUT /api/me/password',
+        'GET /api/me/sessions',
+        'DELETE /api/me/sessions/{id}',
+        'PUT /api/admin/users/{username}/role',
+        'GET /api/admin/admins',
       ]),
     );
   });

@@ -131,6 +131,25 @@ for (const backend of backends) {
         expect(await store.findSessionUser('token-1', 0)).toBeUndefined();
       });
 
+      it("lists a user's unexpired sessions newest first, ends all but one, and changes a password", async () => {
+        const alice = await store.createUser('alice', 'hash', false);
+        const bob = await store.createUser('bob', 'hash', false);
+        await store.createSession('a-old', alice.id, 10_000);
+        await new Promise((r) => setTimeout(r, 5));
+        await store.createSession('a-new', alice.id, 20_000);
+        await store.createSession('a-expired', alice.id, 50);
+        await store.createSession('b-1', bob.id, 20_000);
+        expect((await store.listSessions(alice.id, 100)).map((x) => x.tokenHash)).toEqual(['a-new', 'a-old']);
+        expect((await store.listSessions(alice.id, 100))[0]).toEqual({ tokenHash: 'a-new', createdAt: expect.any(Number), expiresAt: 20_000 });
+        expect((await store.deleteSessionsOf(alice.id, 'a-new')).sort()).toEqual(['a-expired', 'a-old']);
+        expect((await store.listSessions(alice.id, 0)).map((x) => x.tokenHash)).toEqual(['a-new']);
+        expect((await store.listSessions(bob.id, 0)).map((x) => x.tokenHash)).toEqual(['b-1']);
+        expect(await store.deleteSessionsOf(alice.id)).toEqual(['a-new']);
+        await store.setPasswordHash(alice.id, 'new-hash');
+        expect((await store.findUserByName('alice'))!.passwordHash).toBe('new-hash');
+        expect((await store.findUserByName('bob'))!.passwordHash).toBe('hash');
+      });
+
       it('purges expired sessions when a store opens', async () => {
         const alice = await store.createUser('alice', 'hash', false);
         await store.createSession('expired', alice.id, Date.now() - 1);

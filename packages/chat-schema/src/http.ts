@@ -82,6 +82,20 @@ export const ReactionParams = z.object({ id: RoomId, messageId: z.coerce.number(
 /** What a reaction request left: the emoji's count on the message, and whether yours is on it. */
 export const ReactionResponse = z.object({ emoji: z.string(), count: z.number().int().nonnegative(), mine: z.boolean() });
 
+export const ChangePasswordRequest = z.object({
+  currentPassword: z.string().min(1).max(256),
+  newPassword: z.string().min(8).max(256),
+});
+/** One of your sessions: `id` names it for revoking (it is not the token). */
+export const SessionInfo = z.object({
+  id: z.string(),
+  createdAt: z.number().int(),
+  expiresAt: z.number().int(),
+  /** The session this request was made with. */
+  current: z.boolean(),
+});
+export const SessionsResponse = z.object({ sessions: z.array(SessionInfo) });
+
 /** An instance role (admin API): `admin` runs the server, `user` does not. */
 export const InstanceRoleRequest = z.object({ role: z.enum(['admin', 'user']) });
 export const AdminsResponse = z.object({ admins: z.array(z.string()) });

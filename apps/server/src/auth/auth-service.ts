@@ -17,6 +17,9 @@ export interface Session {
   token: string;
 }
 
+/** Hex characters of a token's hash that name a session in lists (64 bits: no two of a user's collide). */
+const SESSION_ID_CHARS = 16;
+
 const toAuthUser = (u: UserRecord): AuthUser => ({ id: u.id, username: u.username, guest: u.guest, admin: u.role === 'admin' });
 
 /** Accounts and sessions: register, log in, guest, log out, and resolving a token to its user. */
@@ -57,6 +60,38 @@ export function createAuthService(store: ChatStore, options: { sessionTtlMs: num
 
     async logout(token: string): Promise<void> {
       await store.deleteSession(hashToken(token));
+    },
+
+    /**
+     * Your password, when you give the current one; every other session of
+     * yours ends (their hashes are returned, so their sockets can be closed).
+     */
+    async changePassword(user: AuthUser, currentToken: string, currentPassword: string, newPassword: string): Promise<string[]> {
+      const record = await store.findUserByName(user.username);
+      if (!record || record.passwordHash === null) throw new DomainError('forbidden', 'a guest has no password');
+      if (!(await verifyPassword(currentPassword, record.passwordHash))) throw new DomainError('forbidden', 'the current password is wrong');
+      if (isCommonPassword(newPassword)) throw new DomainError('invalid_request', 'this password is one of the most common ones: choose another');
+      await store.setPasswordHash(user.id, await hashPassword(newPassword));
+      return store.deleteSessionsOf(user.id, hashToken(currentToken));
+    },
+
+    /** Your unexpired sessions; `id` is a prefix of the token's hash, enough to name one and nothing to sign in with. */
+    async sessions(user: AuthUser, currentToken: string): Promise<Array<{ id: string; createdAt: number; expiresAt: number; current: boolean }>> {
+      const current = hashToken(currentToken);
+      return (await store.listSessions(user.id, Date.now())).map((s) => ({
+        id: s.tokenHash.slice(0, SESSION_ID_CHARS),
+        createdAt: s.createdAt,
+        expiresAt: s.expiresAt,
+        current: s.tokenHash === current,
+      }));
+    },
+
+    /** Ends one of your sessions by its id; the hash ended. */
+    async revokeSession(user: AuthUser, id: string): Promise<string> {
+      const found = (await store.listSessions(user.id, Date.now())).find((s) => s.tokenHash.slice(0, SESSION_ID_CHARS) === id);
+      if (!found) throw new DomainError('not_found', `no session ${id} of yours`);
+      await store.deleteSession(found.tokenHash);
+      return found.tokenHash;
     },
 
     /** An admin promotes or demotes an account; never the last admin, never a guest. */

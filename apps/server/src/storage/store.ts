@@ -5,6 +5,12 @@
  */
 export type Awaitable<T> = T | Promise<T>;
 
+export interface SessionRecord {
+  tokenHash: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
 /** An instance role: admins run the whole server (the admin API and console). */
 export type InstanceRole = 'admin' | 'user';
 
@@ -197,6 +203,11 @@ export interface ChatStore {
   createSession(tokenHash: string, userId: number, expiresAt: number): Awaitable<void>;
   findSessionUser(tokenHash: string, now: number): Awaitable<UserRecord | undefined>;
   deleteSession(tokenHash: string): Awaitable<void>;
+  /** A user's unexpired sessions, newest first. */
+  listSessions(userId: number, now: number): Awaitable<SessionRecord[]>;
+  /** Ends every session of the user but `keep` (a token hash); the hashes ended. */
+  deleteSessionsOf(userId: number, keep?: string): Awaitable<string[]>;
+  setPasswordHash(userId: number, passwordHash: string): Awaitable<void>;
 
   /** The room and its first members, in one transaction; ConflictError when the id or the direct key is taken. */
   createRoom(room: NewRoomRecord): Awaitable<RoomRecord>;

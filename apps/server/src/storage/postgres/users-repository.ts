@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { ConflictError, type InstanceRole, type UserRecord, type UserRoleChange } from '../store.js';
+import { ConflictError, type InstanceRole, type SessionRecord, type UserRecord, type UserRoleChange } from '../store.js';
 import { inTransaction, statement } from './sql.js';
 
 interface UserRow {
@@ -33,8 +33,13 @@ const lockAdmins = statement<{ id: number }>('users_lock_admins', "SELECT id FRO
 const setRole = statement('users_set_role', 'UPDATE users SET role = $2 WHERE id = $1');
 const admins = statement<{ username: string }>('users_admins', "SELECT username FROM users WHERE role = 'admin' ORDER BY username_key");
 
+const setPassword = statement('users_set_password', 'UPDATE users SET password_hash = $2 WHERE id = $1');
+
 export function createUsersRepository(pool: Pool) {
   return {
+    async setPasswordHash(userId: number, passwordHash: string): Promise<void> {
+      await setPassword(pool, [userId, passwordHash]);
+    },
     async setRole(username: string, role: InstanceRole): Promise<UserRoleChange> {
       const change = await inTransaction(pool, async (client): Promise<UserRoleChange> => {
         const adminIds = (await lockAdmins(client)).rows;
@@ -72,8 +77,23 @@ const sessionUser = statement<UserRow>(
 const deleteSession = statement('sessions_delete', 'DELETE FROM sessions WHERE token_hash = $1');
 const purgeSessions = statement('sessions_purge', 'DELETE FROM sessions WHERE expires_at <= $1');
 
+const sessionsOf = statement<{ token_hash: string; created_at: number; expires_at: number }>(
+  'sessions_of_user',
+  'SELECT token_hash, created_at, expires_at FROM sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC, token_hash',
+);
+const endOthers = statement<{ token_hash: string }>(
+  'sessions_end_others',
+  'DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2 RETURNING token_hash',
+);
+
 export function createSessionsRepository(pool: Pool) {
   return {
+    async listOf(userId: number, now: number): Promise<SessionRecord[]> {
+      return (await sessionsOf(pool, [userId, now])).rows.map((r) => ({ tokenHash: r.token_hash, createdAt: r.created_at, expiresAt: r.expires_at }));
+    },
+    async removeAllOf(userId: number, keep?: string): Promise<string[]> {
+      return (await endOthers(pool, [userId, keep ?? ''])).rows.map((r) => r.token_hash);
+    },
     async create(tokenHash: string, userId: number, expiresAt: number): Promise<void> {
       await insertSession(pool, [tokenHash, userId, Date.now(), expiresAt]);
     },

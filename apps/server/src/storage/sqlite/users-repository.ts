@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { ConflictError, type InstanceRole, type UserRecord, type UserRoleChange } from '../store.js';
+import { ConflictError, type InstanceRole, type SessionRecord, type UserRecord, type UserRoleChange } from '../store.js';
 
 interface UserRow {
   id: number;
@@ -39,7 +39,11 @@ export function createUsersRepository(db: Database) {
     setRole.run(role, user.id);
     return 'changed';
   });
+  const setPassword = db.prepare<[string, number]>('UPDATE users SET password_hash = ? WHERE id = ?');
   return {
+    setPasswordHash(userId: number, passwordHash: string): void {
+      setPassword.run(passwordHash, userId);
+    },
     setRole: (username: string, role: InstanceRole): UserRoleChange => changeRole.immediate(username, role),
     listAdmins: (): string[] => admins.all().map((r) => r.username),
     create(username: string, passwordHash: string | null, guest: boolean): UserRecord {
@@ -63,7 +67,19 @@ export function createSessionsRepository(db: Database) {
   );
   const remove = db.prepare('DELETE FROM sessions WHERE token_hash = ?');
   const purge = db.prepare('DELETE FROM sessions WHERE expires_at <= ?');
+  const ofUser = db.prepare<[number, number], { token_hash: string; created_at: number; expires_at: number }>(
+    'SELECT token_hash, created_at, expires_at FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC, token_hash',
+  );
+  const endOthers = db.prepare<[number, string], { token_hash: string }>(
+    'DELETE FROM sessions WHERE user_id = ? AND token_hash <> ? RETURNING token_hash',
+  );
   return {
+    listOf(userId: number, now: number): SessionRecord[] {
+      return ofUser.all(userId, now).map((r) => ({ tokenHash: r.token_hash, createdAt: r.created_at, expiresAt: r.expires_at }));
+    },
+    removeAllOf(userId: number, keep?: string): string[] {
+      return endOthers.all(userId, keep ?? '').map((r) => r.token_hash);
+    },
     create(tokenHash: string, userId: number, expiresAt: number): void {
       insert.run(tokenHash, userId, Date.now(), expiresAt);
     },
