@@ -1,4 +1,5 @@
 import type { AuthService, AuthUser } from './auth/auth-service.js';
+import type { UserAdministration } from './auth/user-admin.js';
 import type { ChatService } from './chat/chat-service.js';
 import type { ConversationService } from './chat/conversations.js';
 import type { InvitationService } from './chat/invitations.js';
@@ -18,6 +19,8 @@ declare module 'fastify' {
     conversations: ConversationService;
     /** Invitations into rooms (the chat service's `invitations`). */
     invitations: InvitationService;
+    /** The admin's user management. */
+    users: UserAdministration;
   }
   interface FastifyRequest {
     /** Set by the `requireUser` pre-handler. */

@@ -1,5 +1,5 @@
 /**
- * Step 5 (instance roles) on a database the previous release filled: SQLite
+ * Steps 5 and 6 (instance roles; last seen, deactivated) on a database the previous release filled: SQLite
  * and PostgreSQL at schema 4 with accounts, a guest, a session and a message,
  * opened by today's store. Nobody becomes an admin by the upgrade.
  */
@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 async function checkUpgraded(store: ChatStore): Promise<void> {
-  expect(await store.findUserByName('ann')).toMatchObject({ username: 'ann', role: 'user', passwordHash: 'h' });
+  expect(await store.findUserByName('ann')).toMatchObject({ username: 'ann', role: 'user', passwordHash: 'h', lastSeenAt: null, deactivatedAt: null });
   expect(await store.findSessionUser('ann-session', 0)).toMatchObject({ username: 'ann', role: 'user' });
   expect(await store.listAdmins()).toEqual([]);
   expect((await store.messagesAfter('team', 0, 10)).map((m) => m.text)).toEqual(['kept']);

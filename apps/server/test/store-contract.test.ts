@@ -112,7 +112,7 @@ for (const backend of backends) {
     describe('users and sessions', () => {
       it('keeps usernames unique regardless of case, and finds them in any case', async () => {
         const alice = await store.createUser('Alice', 'hash', false);
-        expect(alice).toEqual({ id: expect.any(Number), username: 'Alice', guest: false, passwordHash: 'hash', createdAt: expect.any(Number), role: 'user' });
+        expect(alice).toEqual({ id: expect.any(Number), username: 'Alice', guest: false, passwordHash: 'hash', createdAt: expect.any(Number), role: 'user', lastSeenAt: null, deactivatedAt: null });
         await expect(Promise.resolve().then(() => store.createUser('ALICE', null, true))).rejects.toBeInstanceOf(ConflictError);
         expect(await store.findUserByName('aLiCe')).toEqual(alice);
         expect(await store.findUserByName('bob')).toBeUndefined();
@@ -159,6 +159,31 @@ for (const backend of backends) {
         const next = await open();
         expect(await next.findSessionUser('expired', 0)).toBeUndefined();
         expect(await next.findSessionUser('valid', 0)).toEqual(alice);
+      });
+    });
+
+    describe('user management', () => {
+      it('lists accounts by part of the name, pages and filters guests; notes when one was seen; deactivation hides its sessions', async () => {
+        const anna = await store.createUser('anna', 'h', false);
+        await store.createUser('Annabel', 'h', false);
+        await store.createUser('bob', 'h', false);
+        await store.createUser('guest-ann', null, true);
+        const list = async (filter: Parameters<ChatStore['listUsers']>[0]) => (await store.listUsers(filter)).map((u) => u.username);
+        expect(await list({ limit: 10 })).toEqual(['anna', 'Annabel', 'bob', 'guest-ann']);
+        expect(await list({ query: 'ANN', limit: 10 })).toEqual(['anna', 'Annabel', 'guest-ann']);
+        expect(await list({ query: 'ann', guests: false, limit: 1 })).toEqual(['anna']);
+        expect(await list({ query: 'ann', guests: false, after: 'anna', limit: 5 })).toEqual(['Annabel']);
+        expect(await list({ guests: true, limit: 5 })).toEqual(['guest-ann']);
+        expect(await list({ query: '%', limit: 5 })).toEqual([]);
+        await store.touchUser(anna.id, 1234);
+        expect((await store.findUserByName('anna'))!.lastSeenAt).toBe(1234);
+        await store.createSession('anna-1', anna.id, Date.now() + 60_000);
+        expect(await store.setDeactivated(anna.id, 99)).toBe(true);
+        expect((await store.findUserByName('anna'))!.deactivatedAt).toBe(99);
+        expect(await store.findSessionUser('anna-1', 0)).toBeUndefined();
+        expect(await store.setDeactivated(anna.id, null)).toBe(true);
+        expect((await store.findSessionUser('anna-1', 0))!.username).toBe('anna');
+        expect(await store.setDeactivated(anna.id + 1000, 1)).toBe(false);
       });
     });
 

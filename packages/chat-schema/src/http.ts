@@ -96,6 +96,33 @@ export const SessionInfo = z.object({
 });
 export const SessionsResponse = z.object({ sessions: z.array(SessionInfo) });
 
+/** An account as the admin API lists it. */
+export const AdminUser = z.object({
+  id: z.number().int(),
+  username: z.string(),
+  guest: z.boolean(),
+  admin: z.boolean(),
+  createdAt: z.number().int(),
+  /** Its last sign-in or connection. */
+  lastSeenAt: z.number().int().nullable(),
+  deactivated: z.boolean(),
+});
+export const UsersQuery = z.object({
+  /** Part of the username, any case. */
+  query: z.string().max(32).optional(),
+  guests: z.enum(['true', 'false']).optional(),
+  /** Paging: the last username of the previous page. */
+  after: z.string().max(32).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});
+export const UsersResponse = z.object({ users: z.array(AdminUser) });
+export const AdminUserResponse = z.object({
+  user: AdminUser,
+  rooms: z.array(z.object({ id: z.string(), kind: RoomKind, role: RoomRole })),
+  sessions: z.array(z.object({ createdAt: z.number().int(), expiresAt: z.number().int() })),
+});
+export const PasswordResetRequest = z.object({ password: z.string().min(8).max(256) });
+
 /** An instance role (admin API): `admin` runs the server, `user` does not. */
 export const InstanceRoleRequest = z.object({ role: z.enum(['admin', 'user']) });
 export const AdminsResponse = z.object({ admins: z.array(z.string()) });

@@ -26,7 +26,9 @@ const toAuthUser = (u: UserRecord): AuthUser => ({ id: u.id, username: u.usernam
 export function createAuthService(store: ChatStore, options: { sessionTtlMs: number; allowGuests: boolean }) {
   const open = async (user: UserRecord): Promise<Session> => {
     const token = createToken();
-    await store.createSession(hashToken(token), user.id, Date.now() + options.sessionTtlMs);
+    const now = Date.now();
+    await store.createSession(hashToken(token), user.id, now + options.sessionTtlMs);
+    await store.touchUser(user.id, now);
     return { user: toAuthUser(user), token };
   };
   const create = async (username: string, passwordHash: string | null, guest: boolean) => {
@@ -50,6 +52,8 @@ export function createAuthService(store: ChatStore, options: { sessionTtlMs: num
       // Verify against a dummy hash for unknown users, so timing does not tell which names exist.
       const ok = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_HASH_PROMISE));
       if (!user || user.passwordHash === null || !ok) throw new DomainError('unauthorized', 'wrong username or password');
+      // Said only to whoever knows the password.
+      if (user.deactivatedAt !== null) throw new DomainError('forbidden', 'this account is deactivated: ask an admin');
       return open(user);
     },
 

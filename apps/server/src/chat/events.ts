@@ -48,6 +48,8 @@ export type RoomEventHandler = (event: RoomEvent) => void;
  */
 export type NodeEvent =
   | { kind: 'session_ended'; session: string }
+  /** An admin deactivated the account: its connections close (4003) wherever they are. */
+  | { kind: 'user_deactivated'; userId: number }
   /** A message for these users' connections, whatever rooms they are in (an invitation, a new conversation). */
   | { kind: 'user_notice'; users: number[]; message: ServerMessage };
 

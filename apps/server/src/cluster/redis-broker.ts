@@ -105,6 +105,7 @@ export class RedisBroker implements Broker {
   private receiveNode(payload: Buffer): void {
     const event = this.parse(payload) as NodeEvent | undefined;
     if (event?.kind === 'session_ended' && typeof event.session === 'string') this.nodeHandler(event);
+    else if (event?.kind === 'user_deactivated' && typeof event.userId === 'number') this.nodeHandler(event);
     else if (event?.kind === 'user_notice' && Array.isArray(event.users) && typeof event.message === 'object' && event.message !== null) {
       this.nodeHandler(event);
     }

@@ -47,6 +47,10 @@ function uncorkAll(): void {
 
 /** Close code (application range) for connections whose session was signed out. */
 const SIGNED_OUT = 4001;
+/** Close code: an admin deactivated the account. */
+const DEACTIVATED = 4003;
+/** A connection counts as the user being seen at most this often per user and node (a write each time). */
+const SEEN_EVERY_MS = 60_000;
 
 /** The close code and reason for each way the chat domain ends a connection (documented in docs/protocol.md). */
 const CLOSE_FOR: Record<EndReason, [code: number, reason: string]> = {
@@ -143,6 +147,8 @@ export const realtimePlugin = fp(
     /** Every open connection and its peer: the one object a connection keeps here (see onMessage). */
     const peers = new Map<WebSocketConnection, WebSocketPeer>();
     const perUser = new Map<number, number>();
+    /** When this node last noted each user as seen. */
+    const seenAt = new Map<number, number>();
     /** Session (token hash) → its open connections, so signing out ends them. */
     const bySession = new Map<string, Set<WebSocketConnection>>();
     let nextId = 0;
@@ -195,6 +201,12 @@ export const realtimePlugin = fp(
         return refuse(socket, 429, 'too many connections for this user', request);
       }
       if (socket.destroyed) return;
+      const now = Date.now();
+      if (now - (seenAt.get(user.id) ?? 0) >= SEEN_EVERY_MS) {
+        if (seenAt.size > 100_000) seenAt.clear();
+        seenAt.set(user.id, now);
+        Promise.resolve(app.store.touchUser(user.id, now)).catch((err: unknown) => log.warn({ err }, 'could not note the user as seen'));
+      }
 
       const connection = acceptUpgrade(request, socket, head, {
         protocols: [CHAT_SUBPROTOCOL],
@@ -254,6 +266,10 @@ export const realtimePlugin = fp(
     // session it was opened with, wherever it landed.
     app.broker.setNodeHandler((event) => {
       if (event.kind === 'user_notice') return app.chat.deliverNotice(event);
+      if (event.kind === 'user_deactivated') {
+        for (const [conn, peer] of peers) if (peer.user.id === event.userId) conn.close(DEACTIVATED, 'account deactivated');
+        return;
+      }
       const open = bySession.get(event.session);
       if (!open) return;
       for (const conn of open) conn.close(SIGNED_OUT, 'signed out');

@@ -1,8 +1,12 @@
 import {
   AdminCreateRoomRequest,
+  AdminUserResponse,
   AdminsResponse,
   ErrorBody,
   InstanceRoleRequest,
+  PasswordResetRequest,
+  UsersQuery,
+  UsersResponse,
   MembersResponse,
   Room,
   RoomId,
@@ -32,6 +36,48 @@ export async function adminRoutes(fastify: FastifyInstance) {
     '/api/admin/admins',
     { schema: { tags: ['admin'], response: { 200: AdminsResponse, ...errors } } },
     async () => ({ admins: await app.auth.admins() }),
+  );
+
+  const UserParams = z.object({ username: Username });
+  const asker = (request: FastifyRequest) => (request.user ? { id: request.user.id } : ('token' as const));
+
+  app.get(
+    '/api/admin/users',
+    { schema: { tags: ['admin'], querystring: UsersQuery, response: { 200: UsersResponse, ...errors } } },
+    async (request) => {
+      const { query, guests, after, limit } = request.query;
+      return { users: await app.users.list({ query, guests: guests === undefined ? undefined : guests === 'true', after, limit }) };
+    },
+  );
+
+  app.get(
+    '/api/admin/users/:username',
+    { schema: { tags: ['admin'], params: UserParams, response: { 200: AdminUserResponse, ...errors } } },
+    async (request) => app.users.view(request.params.username),
+  );
+
+  for (const action of ['deactivate', 'reactivate'] as const) {
+    app.post(
+      `/api/admin/users/:username/${action}`,
+      { schema: { tags: ['admin'], params: UserParams, response: { 204: z.null(), ...errors } } },
+      async (request, reply) => {
+        const { username } = request.params;
+        if (action === 'deactivate') await app.users.deactivate(asker(request), username);
+        else await app.users.reactivate(username);
+        audit(request, `${action}_user`, { user: username });
+        return reply.status(204).send(null);
+      },
+    );
+  }
+
+  app.put(
+    '/api/admin/users/:username/password',
+    { schema: { tags: ['admin'], params: UserParams, body: PasswordResetRequest, response: { 204: z.null(), ...errors } } },
+    async (request, reply) => {
+      await app.users.resetPassword(request.params.username, request.body.password);
+      audit(request, 'reset_password', { user: request.params.username });
+      return reply.status(204).send(null);
+    },
   );
 
   app.put(

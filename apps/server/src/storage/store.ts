@@ -5,6 +5,16 @@
  */
 export type Awaitable<T> = T | Promise<T>;
 
+export interface UserFilter {
+  /** Part of the username, any case. */
+  query?: string | undefined;
+  /** Only guests (true) or only accounts (false). */
+  guests?: boolean | undefined;
+  /** Paging: names after this one. */
+  after?: string | undefined;
+  limit: number;
+}
+
 export interface SessionRecord {
   tokenHash: string;
   createdAt: number;
@@ -22,6 +32,10 @@ export interface UserRecord {
   username: string;
   guest: boolean;
   role: InstanceRole;
+  /** Its last sign-in or WebSocket connection (epoch ms). */
+  lastSeenAt: number | null;
+  /** Deactivated by an admin: no session works, no sign-in. */
+  deactivatedAt: number | null;
   passwordHash: string | null;
   createdAt: number;
 }
@@ -208,6 +222,12 @@ export interface ChatStore {
   /** Ends every session of the user but `keep` (a token hash); the hashes ended. */
   deleteSessionsOf(userId: number, keep?: string): Awaitable<string[]>;
   setPasswordHash(userId: number, passwordHash: string): Awaitable<void>;
+  /** Notes that the user was just seen (a sign-in, a connection). */
+  touchUser(userId: number, at: number): Awaitable<void>;
+  /** Deactivates (at `at`) or reactivates an account; false when there is none. */
+  setDeactivated(userId: number, at: number | null): Awaitable<boolean>;
+  /** Accounts by name, alphabetically: those whose name contains `query`, after the name `after`, at most `limit`. */
+  listUsers(filter: UserFilter): Awaitable<UserRecord[]>;
 
   /** The room and its first members, in one transaction; ConflictError when the id or the direct key is taken. */
   createRoom(room: NewRoomRecord): Awaitable<RoomRecord>;

@@ -280,7 +280,7 @@ describe.skipIf(!enabled)('three nodes on PostgreSQL and Redis (needs DATABASE_U
     });
   }, 60_000);
 
-  it('an instance admin made on one node is one on the other at once, and a demotion too', async () => {
+  it('an instance admin made on one node is one on the other at once, a demotion too, and a deactivation closes sockets everywhere', async () => {
     const { nodes } = await startCluster(2);
     const [n1, n2] = nodes as [ServerProcess, ServerProcess];
     const register = async (url: string, username: string) => {
@@ -300,6 +300,11 @@ describe.skipIf(!enabled)('three nodes on PostgreSQL and Redis (needs DATABASE_U
     expect((await http(n1.url, 'PUT', `/api/admin/users/${ada}/role`, { token: beaToken, body: { role: 'user' } })).status).toBe(204);
     expect((await http(n2.url, 'GET', '/api/admin/rooms', { token: adaToken })).status).toBe(403);
     expect((await http(n1.url, 'GET', '/api/admin/rooms', { token: adaToken })).status).toBe(403);
+    // Deactivated through node 1, ada's socket on node 2 closes with 4003, and neither node lets her in.
+    const adaOn2 = await open(n2, { username: ada, token: adaToken });
+    expect((await http(n1.url, 'POST', `/api/admin/users/${ada}/deactivate`, { token: ADMIN_TOKEN })).status).toBe(204);
+    expect(await within('ada on node 2 to close', adaOn2.closed, 5000)).toEqual({ code: 4003, reason: 'account deactivated' });
+    expect((await http(n2.url, 'GET', '/api/me', { token: adaToken })).status).toBe(401);
   }, 60_000);
 
   it('a node killed with SIGKILL: its clients resume on another node with `since`, nothing lost or doubled, and its idle users go offline', async () => {

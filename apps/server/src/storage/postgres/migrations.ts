@@ -125,6 +125,11 @@ const MIGRATIONS: string[] = [
   ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('admin', 'user'));
   CREATE INDEX users_admins ON users(role) WHERE role = 'admin';
   `,
+  // 6: last seen, deactivated (as in SQLite's step 6).
+  `
+  ALTER TABLE users ADD COLUMN last_seen_at BIGINT;
+  ALTER TABLE users ADD COLUMN deactivated_at BIGINT;
+  `,
 ];
 
 /** The first key of the advisory lock: "chat" in ASCII, so the lock is recognisable in pg_locks. */

@@ -1,32 +1,15 @@
 import type { Pool } from 'pg';
-import { ConflictError, type InstanceRole, type SessionRecord, type UserRecord, type UserRoleChange } from '../store.js';
+import { ConflictError, type InstanceRole, type SessionRecord, type UserFilter, type UserRecord, type UserRoleChange } from '../store.js';
+import { USER_COLUMNS, USER_COLUMNS_U, toUser, type UserRow } from '../user-row.js';
 import { inTransaction, statement } from './sql.js';
-
-interface UserRow {
-  id: number;
-  username: string;
-  guest: boolean;
-  password_hash: string | null;
-  created_at: number;
-  role: InstanceRole;
-}
-
-const toUser = (row: UserRow): UserRecord => ({
-  id: row.id,
-  username: row.username,
-  guest: row.guest,
-  passwordHash: row.password_hash,
-  createdAt: row.created_at,
-  role: row.role,
-});
 
 const insertUser = statement<UserRow>(
   'users_insert',
   `INSERT INTO users (username, username_key, password_hash, guest, created_at) VALUES ($1, $2, $3, $4, $5)
    ON CONFLICT (username_key) DO NOTHING
-   RETURNING id, username, guest, password_hash, created_at, role`,
+   RETURNING ${USER_COLUMNS}`,
 );
-const userByKey = statement<UserRow>('users_by_key', 'SELECT id, username, guest, password_hash, created_at, role FROM users WHERE username_key = $1');
+const userByKey = statement<UserRow>('users_by_key', `SELECT ${USER_COLUMNS} FROM users WHERE username_key = $1`);
 
 // The admins' rows locked: two demotions at once take turns, so they cannot both leave the other as the last.
 const lockAdmins = statement<{ id: number }>('users_lock_admins', "SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE");
@@ -34,9 +17,27 @@ const setRole = statement('users_set_role', 'UPDATE users SET role = $2 WHERE id
 const admins = statement<{ username: string }>('users_admins', "SELECT username FROM users WHERE role = 'admin' ORDER BY username_key");
 
 const setPassword = statement('users_set_password', 'UPDATE users SET password_hash = $2 WHERE id = $1');
+const touch = statement('users_touch', 'UPDATE users SET last_seen_at = $2 WHERE id = $1');
+const deactivate = statement('users_deactivate', 'UPDATE users SET deactivated_at = $2 WHERE id = $1');
+const list = statement<UserRow>(
+  'users_list',
+  `SELECT ${USER_COLUMNS} FROM users
+    WHERE strpos(username_key, $1) > 0 AND ($2::boolean IS NULL OR guest = $2) AND username_key > $3
+    ORDER BY username_key LIMIT $4`,
+);
 
 export function createUsersRepository(pool: Pool) {
   return {
+    async touchUser(userId: number, at: number): Promise<void> {
+      await touch(pool, [userId, at]);
+    },
+    async setDeactivated(userId: number, at: number | null): Promise<boolean> {
+      return ((await deactivate(pool, [userId, at])).rowCount ?? 0) > 0;
+    },
+    async listUsers(filter: UserFilter): Promise<UserRecord[]> {
+      const { rows } = await list(pool, [(filter.query ?? '').toLowerCase(), filter.guests ?? null, (filter.after ?? '').toLowerCase(), filter.limit]);
+      return rows.map(toUser);
+    },
     async setPasswordHash(userId: number, passwordHash: string): Promise<void> {
       await setPassword(pool, [userId, passwordHash]);
     },
@@ -70,9 +71,9 @@ export function createUsersRepository(pool: Pool) {
 const insertSession = statement('sessions_insert', 'INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)');
 const sessionUser = statement<UserRow>(
   'sessions_user',
-  `SELECT u.id, u.username, u.guest, u.password_hash, u.created_at, u.role
+  `SELECT ${USER_COLUMNS_U}
      FROM sessions s JOIN users u ON u.id = s.user_id
-    WHERE s.token_hash = $1 AND s.expires_at > $2`,
+    WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.deactivated_at IS NULL`,
 );
 const deleteSession = statement('sessions_delete', 'DELETE FROM sessions WHERE token_hash = $1');
 const purgeSessions = statement('sessions_purge', 'DELETE FROM sessions WHERE expires_at <= $1');

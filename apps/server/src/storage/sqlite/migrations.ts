@@ -144,6 +144,11 @@ const MIGRATIONS: string[] = [
   ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('admin', 'user'));
   CREATE INDEX users_admins ON users(role) WHERE role = 'admin';
   `,
+  // 6: what the admin's user management reads: when an account was last seen, and whether it is deactivated.
+  `
+  ALTER TABLE users ADD COLUMN last_seen_at INTEGER;
+  ALTER TABLE users ADD COLUMN deactivated_at INTEGER;
+  `,
 ];
 
 /** Applies the steps up to `target` (all of them unless a test wants an older schema); returns the version reached. */

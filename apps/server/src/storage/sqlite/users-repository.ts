@@ -1,32 +1,15 @@
 import type { Database } from 'better-sqlite3';
-import { ConflictError, type InstanceRole, type SessionRecord, type UserRecord, type UserRoleChange } from '../store.js';
-
-interface UserRow {
-  id: number;
-  username: string;
-  guest: number;
-  password_hash: string | null;
-  created_at: number;
-  role: InstanceRole;
-}
-
-const toUser = (row: UserRow): UserRecord => ({
-  id: row.id,
-  username: row.username,
-  guest: row.guest === 1,
-  passwordHash: row.password_hash,
-  createdAt: row.created_at,
-  role: row.role,
-});
+import { ConflictError, type InstanceRole, type SessionRecord, type UserFilter, type UserRecord, type UserRoleChange } from '../store.js';
+import { USER_COLUMNS, USER_COLUMNS_U, toUser, type UserRow } from '../user-row.js';
 
 export function createUsersRepository(db: Database) {
   const insert = db.prepare<[string, string, string | null, number, number], UserRow>(
     `INSERT INTO users (username, username_key, password_hash, guest, created_at) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (username_key) DO NOTHING
-     RETURNING id, username, guest, password_hash, created_at, role`,
+     RETURNING ${USER_COLUMNS}`,
   );
   const byKey = db.prepare<[string], UserRow>(
-    'SELECT id, username, guest, password_hash, created_at, role FROM users WHERE username_key = ?',
+    `SELECT ${USER_COLUMNS} FROM users WHERE username_key = ?`,
   );
   const admins = db.prepare<[], { username: string }>("SELECT username FROM users WHERE role = 'admin' ORDER BY username_key");
   const setRole = db.prepare<[InstanceRole, number]>('UPDATE users SET role = ? WHERE id = ?');
@@ -40,7 +23,27 @@ export function createUsersRepository(db: Database) {
     return 'changed';
   });
   const setPassword = db.prepare<[string, number]>('UPDATE users SET password_hash = ? WHERE id = ?');
+  const touch = db.prepare<[number, number]>('UPDATE users SET last_seen_at = ? WHERE id = ?');
+  const deactivate = db.prepare<[number | null, number]>('UPDATE users SET deactivated_at = ? WHERE id = ?');
+  // instr() on the lower-cased key: a plain substring, no LIKE wildcards to escape.
+  const list = db.prepare<[string, number, number, string, number], UserRow>(
+    `SELECT ${USER_COLUMNS} FROM users
+      WHERE instr(username_key, ?) > 0 AND (? = -1 OR guest = ?) AND username_key > ?
+      ORDER BY username_key LIMIT CAST(? AS INTEGER)`,
+  );
   return {
+    touchUser(userId: number, at: number): void {
+      touch.run(at, userId);
+    },
+    setDeactivated(userId: number, at: number | null): boolean {
+      return deactivate.run(at, userId).changes > 0;
+    },
+    listUsers(filter: UserFilter): UserRecord[] {
+      const guests = filter.guests === undefined ? -1 : filter.guests ? 1 : 0;
+      return list
+        .all((filter.query ?? '').toLowerCase(), guests, guests, (filter.after ?? '').toLowerCase(), filter.limit)
+        .map(toUser);
+    },
     setPasswordHash(userId: number, passwordHash: string): void {
       setPassword.run(passwordHash, userId);
     },
@@ -61,9 +64,9 @@ export function createUsersRepository(db: Database) {
 export function createSessionsRepository(db: Database) {
   const insert = db.prepare('INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)');
   const find = db.prepare<[string, number], UserRow>(
-    `SELECT u.id, u.username, u.guest, u.password_hash, u.created_at, u.role
+    `SELECT ${USER_COLUMNS_U}
        FROM sessions s JOIN users u ON u.id = s.user_id
-      WHERE s.token_hash = ? AND s.expires_at > ?`,
+      WHERE s.token_hash = ? AND s.expires_at > ? AND u.deactivated_at IS NULL`,
   );
   const remove = db.prepare('DELETE FROM sessions WHERE token_hash = ?');
   const purge = db.prepare('DELETE FROM sessions WHERE expires_at <= ?');

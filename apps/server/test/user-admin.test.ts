@@ -1,0 +1,110 @@
+/**
+ * The admin's user management over real HTTP and sockets: search with
+ * paging, one account's rooms and sessions, deactivation (sessions end,
+ * sockets close 4003, no sign-in) and reactivation, password resets.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { build, type TestServer } from './helpers/build.js';
+import { openClient } from './helpers/chat-client.js';
+import { PASSWORD, admin, createRoom, expectError, request, signUp } from './helpers/http.js';
+
+let server: TestServer;
+beforeEach(async () => {
+  server = await build();
+});
+afterEach(async () => {
+  await server.close();
+});
+
+const names = (res: { body: { users: Array<{ username: string }> } }) => res.body.users.map((u) => u.username);
+
+describe('listing and viewing accounts', () => {
+  it('searches by part of the name in any case, pages by name, filters guests; refuses oversized pages', async () => {
+    for (const n of ['anna', 'Annabel', 'bob', 'hannah']) await signUp(server, n);
+    await request(server, 'POST', '/api/auth/guest', { body: { username: 'guest-ann' } });
+    expect(names(await admin(server, 'GET', '/users'))).toEqual(['anna', 'Annabel', 'bob', 'guest-ann', 'hannah']);
+    expect(names(await admin(server, 'GET', '/users?query=ANN'))).toEqual(['anna', 'Annabel', 'guest-ann', 'hannah']);
+    expect(names(await admin(server, 'GET', '/users?query=ann&guests=false&limit=2'))).toEqual(['anna', 'Annabel']);
+    expect(names(await admin(server, 'GET', '/users?query=ann&guests=false&limit=2&after=Annabel'))).toEqual(['hannah']);
+    expect(names(await admin(server, 'GET', '/users?guests=true'))).toEqual(['guest-ann']);
+    const [first] = (await admin(server, 'GET', '/users?query=bob')).body.users;
+    expect(first).toEqual({ id: expect.any(Number), username: 'bob', guest: false, admin: false, createdAt: expect.any(Number), lastSeenAt: expect.any(Number), deactivated: false });
+    expectError(await admin(server, 'GET', '/users?limit=101'), 400, 'invalid_request');
+    expectError(await admin(server, 'GET', '/users?guests=maybe'), 400, 'invalid_request');
+    expectError(await admin(server, 'GET', `/users?query=${'x'.repeat(33)}`), 400, 'invalid_request');
+  });
+
+  it('shows one account with its rooms and sessions; 404 for nobody', async () => {
+    await createRoom(server, 'general');
+    const carol = await signUp(server, 'carol');
+    await request(server, 'POST', '/api/rooms', { token: carol.token, body: { id: 'carols', title: 'Carol’s' } });
+    const c = await openClient(server, { token: carol.token, name: 'carol' });
+    await c.join('general');
+    const res = await admin(server, 'GET', '/users/CAROL');
+    expect(res.status).toBe(200);
+    expect(res.body.user).toMatchObject({ username: 'carol', deactivated: false });
+    expect(res.body.rooms).toEqual([
+      { id: 'carols', kind: 'room', role: 'owner' },
+      { id: 'general', kind: 'room', role: 'member' },
+    ]);
+    expect(res.body.sessions).toHaveLength(1);
+    expect(res.text).not.toContain(carol.token);
+    expectError(await admin(server, 'GET', '/users/nobody'), 404, 'not_found');
+    await c.close();
+  });
+});
+
+describe('deactivation', () => {
+  it('ends the sessions, closes the sockets with 4003, refuses sign-in; reactivation lets the account sign in again', async () => {
+    const dave = await signUp(server, 'dave');
+    const other = await signUp(server, 'other');
+    const tab = await openClient(server, { token: dave.token, name: 'dave' });
+    const otherTab = await openClient(server, { token: other.token, name: 'other' });
+    expect((await admin(server, 'POST', '/users/dave/deactivate')).status).toBe(204);
+    expect(await tab.closed).toEqual({ code: 4003, reason: 'account deactivated' });
+    expectError(await request(server, 'GET', '/api/me', { token: dave.token }), 401, 'unauthorized');
+    const login = () => request(server, 'POST', '/api/auth/login', { body: { username: 'dave', password: PASSWORD } });
+    const refused = await login();
+    expectError(refused, 403, 'forbidden');
+    expect(refused.body.error.message).toMatch(/deactivated/);
+    // A wrong password says only that.
+    expectError(await request(server, 'POST', '/api/auth/login', { body: { username: 'dave', password: 'wrong-wrong-wrong' } }), 401, 'unauthorized');
+    expect((await admin(server, 'GET', '/users/dave')).body.user.deactivated).toBe(true);
+    expect(otherTab.connection.readyState).toBe(1);
+    // Again: no error, nothing more to do.
+    expect((await admin(server, 'POST', '/users/dave/deactivate')).status).toBe(204);
+
+    expect((await admin(server, 'POST', '/users/dave/reactivate')).status).toBe(204);
+    // The old session stays ended; a new sign-in works.
+    expectError(await request(server, 'GET', '/api/me', { token: dave.token }), 401, 'unauthorized');
+    expect((await login()).status).toBe(200);
+    await otherTab.close();
+  });
+
+  it('refuses an admin deactivating themself or another admin, and unknown accounts; nothing changes', async () => {
+    const erin = await signUp(server, 'erin');
+    await signUp(server, 'fay');
+    expect((await admin(server, 'PUT', '/users/erin/role', { role: 'admin' })).status).toBe(204);
+    expect((await admin(server, 'PUT', '/users/fay/role', { role: 'admin' })).status).toBe(204);
+    expectError(await request(server, 'POST', '/api/admin/users/erin/deactivate', { token: erin.token }), 400, 'invalid_request');
+    expectError(await request(server, 'POST', '/api/admin/users/fay/deactivate', { token: erin.token }), 409, 'conflict');
+    expectError(await admin(server, 'POST', '/users/nobody/deactivate'), 404, 'not_found');
+    expect((await request(server, 'GET', '/api/me', { token: erin.token })).status).toBe(200);
+    expect(names(await admin(server, 'GET', '/users?query=fay'))).toEqual(['fay']);
+    expect((await admin(server, 'GET', '/users/fay')).body.user.deactivated).toBe(false);
+  });
+});
+
+describe('password resets', () => {
+  it('set a new password and end every session; common passwords and guests are refused', async () => {
+    const gina = await signUp(server, 'gina');
+    const tab = await openClient(server, { token: gina.token, name: 'gina' });
+    expectError(await admin(server, 'PUT', '/users/gina/password', { password: 'password123' }), 400, 'invalid_request');
+    expect((await admin(server, 'PUT', '/users/gina/password', { password: 'a-fresh-long-one' })).status).toBe(204);
+    expect(await tab.closed).toEqual({ code: 4001, reason: 'signed out' });
+    expectError(await request(server, 'GET', '/api/me', { token: gina.token }), 401, 'unauthorized');
+    expect((await request(server, 'POST', '/api/auth/login', { body: { username: 'gina', password: 'a-fresh-long-one' } })).status).toBe(200);
+    await request(server, 'POST', '/api/auth/guest', { body: { username: 'guest-g' } });
+    expectError(await admin(server, 'PUT', '/users/guest-g/password', { password: 'a-fresh-long-one' }), 400, 'invalid_request');
+  });
+});
