@@ -9,6 +9,7 @@ import { authPlugin } from './plugins/auth.js';
 import { chatPlugin } from './plugins/chat.js';
 import { docsPlugin } from './plugins/docs.js';
 import { errorsPlugin } from './plugins/errors.js';
+import { auditPlugin } from './plugins/audit.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { securityPlugin } from './plugins/security.js';
 import { realtimePlugin } from './plugins/realtime.js';
@@ -75,6 +76,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(storagePlugin, options.store ? { store: options.store } : {});
   await app.register(authPlugin);
   await app.register(securityPlugin);
+  await app.register(auditPlugin);
   await app.register(chatPlugin, {
     ...(options.broker ? { broker: options.broker } : {}),
     ...(options.presence ? { presence: options.presence } : {}),

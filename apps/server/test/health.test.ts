@@ -73,6 +73,7 @@ describe('API documentation', () => {
         'DELETE /api/me/sessions/{id}',
         'PUT /api/admin/users/{username}/role',
         'GET /api/admin/admins',
+        'GET /api/admin/audit',
         'GET /api/admin/users',
         'GET /api/admin/users/{username}',
         'POST /api/admin/users/{username}/deactivate',

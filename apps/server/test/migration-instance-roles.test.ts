@@ -1,5 +1,5 @@
 /**
- * Steps 5 and 6 (instance roles; last seen, deactivated) on a database the previous release filled: SQLite
+ * Steps 5 to 7 (instance roles; last seen, deactivated; the audit log) on a database the previous release filled: SQLite
  * and PostgreSQL at schema 4 with accounts, a guest, a session and a message,
  * opened by today's store. Nobody becomes an admin by the upgrade.
  */
@@ -32,6 +32,12 @@ async function checkUpgraded(store: ChatStore): Promise<void> {
   expect(await store.setUserRole('ann', 'admin')).toBe('changed');
   expect(await store.setUserRole('gus', 'admin')).toBe('no_user');
   expect(await store.listAdmins()).toEqual(['ann']);
+  // Step 7's audit log starts empty and takes entries.
+  expect(await store.listAudit({ limit: 10 })).toEqual([]);
+  await store.appendAudit({ at: 5, actor: 'ann', action: 'kick', target: 'gus', room: 'team', ip: '127.0.0.1', details: { n: 1 } });
+  expect(await store.listAudit({ limit: 10, room: 'team' })).toEqual([
+    { id: expect.any(Number), at: 5, actor: 'ann', action: 'kick', target: 'gus', room: 'team', ip: '127.0.0.1', details: { n: 1 } },
+  ]);
 }
 
 describe('migration 5 (instance roles) on SQLite', () => {

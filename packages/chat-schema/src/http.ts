@@ -123,6 +123,26 @@ export const AdminUserResponse = z.object({
 });
 export const PasswordResetRequest = z.object({ password: z.string().min(8).max(256) });
 
+export const AuditEntry = z.object({
+  id: z.number().int(),
+  at: z.number().int(),
+  actor: z.string(),
+  action: z.string(),
+  target: z.string().nullable(),
+  room: z.string().nullable(),
+  ip: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+});
+export const AuditQuery = z.object({
+  /** Paging: entries older than this id. */
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  action: z.string().regex(/^[a-z_]{1,40}$/).optional(),
+  actor: z.string().min(1).max(32).optional(),
+  room: RoomId.optional(),
+});
+export const AuditResponse = z.object({ entries: z.array(AuditEntry) });
+
 /** An instance role (admin API): `admin` runs the server, `user` does not. */
 export const InstanceRoleRequest = z.object({ role: z.enum(['admin', 'user']) });
 export const AdminsResponse = z.object({ admins: z.array(z.string()) });

@@ -1,6 +1,8 @@
 import {
   AdminCreateRoomRequest,
   AdminUserResponse,
+  AuditQuery,
+  AuditResponse,
   AdminsResponse,
   ErrorBody,
   InstanceRoleRequest,
@@ -17,6 +19,7 @@ import {
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { recordAudit } from '../plugins/audit.js';
 import { requireAdmin } from '../plugins/auth.js';
 
 /**
@@ -29,8 +32,9 @@ export async function adminRoutes(fastify: FastifyInstance) {
   app.addHook('onRequest', requireAdmin);
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
   const RoomParams = z.object({ id: RoomId });
-  const audit = (request: FastifyRequest, action: string, details: Record<string, unknown>) =>
-    request.log.info({ admin: true, by: request.user?.username ?? 'ADMIN_TOKEN', action, ...details }, 'admin action');
+  // Admin actions name their room and user as the audit log's room and target.
+  const audit = (request: FastifyRequest, action: string, { room, user, ...rest }: Record<string, unknown>) =>
+    recordAudit(request, action, { room: room as string | undefined, target: user as string | undefined, admin: true, ...rest });
 
   app.get(
     '/api/admin/admins',
@@ -39,6 +43,12 @@ export async function adminRoutes(fastify: FastifyInstance) {
   );
 
   const UserParams = z.object({ username: Username });
+
+  app.get(
+    '/api/admin/audit',
+    { schema: { tags: ['admin'], querystring: AuditQuery, response: { 200: AuditResponse, ...errors } } },
+    async (request) => ({ entries: await app.auditLog.list(request.query) }),
+  );
   const asker = (request: FastifyRequest) => (request.user ? { id: request.user.id } : ('token' as const));
 
   app.get(
@@ -64,7 +74,7 @@ export async function adminRoutes(fastify: FastifyInstance) {
         const { username } = request.params;
         if (action === 'deactivate') await app.users.deactivate(asker(request), username);
         else await app.users.reactivate(username);
-        audit(request, `${action}_user`, { user: username });
+        await audit(request, `${action}_user`, { user: username });
         return reply.status(204).send(null);
       },
     );
@@ -75,7 +85,7 @@ export async function adminRoutes(fastify: FastifyInstance) {
     { schema: { tags: ['admin'], params: UserParams, body: PasswordResetRequest, response: { 204: z.null(), ...errors } } },
     async (request, reply) => {
       await app.users.resetPassword(request.params.username, request.body.password);
-      audit(request, 'reset_password', { user: request.params.username });
+      await audit(request, 'reset_password', { user: request.params.username });
       return reply.status(204).send(null);
     },
   );
@@ -85,7 +95,7 @@ export async function adminRoutes(fastify: FastifyInstance) {
     { schema: { tags: ['admin'], params: z.object({ username: Username }), body: InstanceRoleRequest, response: { 204: z.null(), ...errors } } },
     async (request, reply) => {
       await app.auth.setRole(request.params.username, request.body.role);
-      audit(request, 'set_instance_role', { user: request.params.username, role: request.body.role });
+      await audit(request, 'set_instance_role', { user: request.params.username, role: request.body.role });
       return reply.status(204).send(null);
     },
   );
@@ -101,7 +111,7 @@ export async function adminRoutes(fastify: FastifyInstance) {
     { schema: { tags: ['admin'], body: AdminCreateRoomRequest, response: { 201: z.object({ room: Room }), ...errors } } },
     async (request, reply) => {
       const room = await app.rooms.create('admin', request.body);
-      audit(request, 'create_room', { room: room.id });
+      await audit(request, 'create_room', { room: room.id });
       return reply.status(201).send({ room });
     },
   );
@@ -119,7 +129,7 @@ export async function adminRoutes(fastify: FastifyInstance) {
     },
     async (request) => {
       const room = await app.rooms.update('admin', request.params.id, request.body);
-      audit(request, 'update_room', { room: room.id, changes: Object.keys(request.body) });
+      await audit(request, 'update_room', { room: room.id, changes: Object.keys(request.body) });
       return { room };
     },
   );
@@ -129,7 +139,7 @@ export async function adminRoutes(fastify: FastifyInstance) {
     { schema: { tags: ['admin'], params: RoomParams, response: { 204: z.null(), ...errors } } },
     async (request, reply) => {
       await app.rooms.delete('admin', request.params.id);
-      audit(request, 'delete_room', { room: request.params.id });
+      await audit(request, 'delete_room', { room: request.params.id });
       return reply.status(204).send(null);
     },
   );
@@ -152,7 +162,7 @@ export async function adminRoutes(fastify: FastifyInstance) {
     async (request, reply) => {
       const { id, messageId } = request.params;
       await app.rooms.deleteMessage('admin', id, messageId);
-      audit(request, 'delete_message', { room: id, message: messageId });
+      await audit(request, 'delete_message', { room: id, message: messageId });
       return reply.status(204).send(null);
     },
   );
@@ -171,7 +181,7 @@ export async function adminRoutes(fastify: FastifyInstance) {
       schema: { tags: ['admin'], params: RoomParams, body: UsernameBody, response: { 204: z.null(), ...errors } },
       handler: async (request, reply) => {
         const user = await memberActions[action](request.params.id, request.body.username);
-        audit(request, action, { room: request.params.id, user: user.username });
+        await audit(request, action, { room: request.params.id, user: user.username });
         return reply.status(204).send(null);
       },
     });

@@ -15,6 +15,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { recordAudit } from '../plugins/audit.js';
 import { requireUser } from '../plugins/auth.js';
 
 /**
@@ -65,7 +66,11 @@ export async function roomRoutes(fastify: FastifyInstance) {
   app.patch(
     '/api/rooms/:id',
     { schema: { tags: ['rooms'], params: RoomParams, body: UpdateRoomRequest, response: { 200: z.object({ room: Room }), ...errors } } },
-    async (request) => ({ room: await app.rooms.update(asker(request), request.params.id, request.body) }),
+    async (request) => {
+      const room = await app.rooms.update(asker(request), request.params.id, request.body);
+      await recordAudit(request, 'update_room', { room: room.id, changes: Object.keys(request.body) });
+      return { room };
+    },
   );
 
   app.delete(
@@ -73,6 +78,7 @@ export async function roomRoutes(fastify: FastifyInstance) {
     { schema: { tags: ['rooms'], params: RoomParams, response: { 204: z.null(), ...errors } } },
     async (request, reply) => {
       await app.rooms.delete(asker(request), request.params.id);
+      await recordAudit(request, 'delete_room', { room: request.params.id });
       return reply.status(204).send(null);
     },
   );
@@ -93,7 +99,11 @@ export async function roomRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      await app.rooms.deleteMessage(asker(request), request.params.id, request.params.messageId);
+      const message = await app.rooms.deleteMessage(asker(request), request.params.id, request.params.messageId);
+      // One's own message is no moderation: only someone else's is audited.
+      if (message.authorId !== request.user!.id) {
+        await recordAudit(request, 'delete_message', { room: request.params.id, target: message.author, message: message.id });
+      }
       return reply.status(204).send(null);
     },
   );
@@ -111,7 +121,7 @@ export async function roomRoutes(fastify: FastifyInstance) {
       schema: { tags: ['rooms'], params: RoomParams, body: UsernameBody, response: { 204: z.null(), ...errors } },
       handler: async (request, reply) => {
         const user = await memberActions[action](asker(request), request.params.id, request.body.username);
-        request.log.info({ action, room: request.params.id, by: request.user!.username, user: user.username }, 'moderation');
+        await recordAudit(request, action, { room: request.params.id, target: user.username });
         return reply.status(204).send(null);
       },
     });
@@ -133,7 +143,7 @@ export async function roomRoutes(fastify: FastifyInstance) {
     async (request, reply) => {
       const { id, username } = request.params;
       await app.rooms.setRole(asker(request), id, username, request.body.role);
-      request.log.info({ action: 'set_role', room: id, by: request.user!.username, user: username, role: request.body.role }, 'moderation');
+      await recordAudit(request, 'set_role', { room: id, target: username, role: request.body.role });
       return reply.status(204).send(null);
     },
   );

@@ -5,6 +5,30 @@
  */
 export type Awaitable<T> = T | Promise<T>;
 
+/** One admin or moderator action, as the audit log keeps it. */
+export interface AuditEntry {
+  id: number;
+  at: number;
+  /** Who: a username, or `ADMIN_TOKEN`. */
+  actor: string;
+  action: string;
+  /** Whom or what it was done to (a username, a message id), if anyone. */
+  target: string | null;
+  room: string | null;
+  /** The client's address (behind a proxy, as TRUST_PROXY lets it be read). */
+  ip: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface AuditFilter {
+  /** Paging: entries with a smaller id (older). */
+  before?: number | undefined;
+  limit: number;
+  action?: string | undefined;
+  actor?: string | undefined;
+  room?: string | undefined;
+}
+
 export interface UserFilter {
   /** Part of the username, any case. */
   query?: string | undefined;
@@ -228,6 +252,10 @@ export interface ChatStore {
   setDeactivated(userId: number, at: number | null): Awaitable<boolean>;
   /** Accounts by name, alphabetically: those whose name contains `query`, after the name `after`, at most `limit`. */
   listUsers(filter: UserFilter): Awaitable<UserRecord[]>;
+
+  appendAudit(entry: Omit<AuditEntry, 'id'>): Awaitable<void>;
+  /** Newest first. */
+  listAudit(filter: AuditFilter): Awaitable<AuditEntry[]>;
 
   /** The room and its first members, in one transaction; ConflictError when the id or the direct key is taken. */
   createRoom(room: NewRoomRecord): Awaitable<RoomRecord>;

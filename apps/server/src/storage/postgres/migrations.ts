@@ -130,6 +130,22 @@ const MIGRATIONS: string[] = [
   ALTER TABLE users ADD COLUMN last_seen_at BIGINT;
   ALTER TABLE users ADD COLUMN deactivated_at BIGINT;
   `,
+  // 7: the audit log (as in SQLite's step 7).
+  `
+  CREATE TABLE audit_log (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at BIGINT NOT NULL,
+    actor TEXT COLLATE "C" NOT NULL,
+    action TEXT COLLATE "C" NOT NULL,
+    target TEXT,
+    room TEXT COLLATE "C",
+    ip TEXT,
+    details JSONB NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX audit_log_action ON audit_log(action, id);
+  CREATE INDEX audit_log_actor ON audit_log(actor, id);
+  CREATE INDEX audit_log_room ON audit_log(room, id) WHERE room IS NOT NULL;
+  `,
 ];
 
 /** The first key of the advisory lock: "chat" in ASCII, so the lock is recognisable in pg_locks. */

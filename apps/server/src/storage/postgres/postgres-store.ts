@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { ChatStore } from '../store.js';
 import { createInvitationsRepository } from './invitations-repository.js';
+import { createAuditRepository } from './audit-repository.js';
 import { createMessagesRepository } from './messages-repository.js';
 import { migrate } from './migrations.js';
 import { createRoomsRepository } from './rooms-repository.js';
@@ -61,6 +62,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const rooms = createRoomsRepository(pool);
   const invitations = createInvitationsRepository(pool);
   const messages = createMessagesRepository(pool);
+  const audit = createAuditRepository(pool);
   try {
     if (schema !== undefined) {
       try {
@@ -93,6 +95,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     touchUser: users.touchUser,
     setDeactivated: users.setDeactivated,
     listUsers: users.listUsers,
+    appendAudit: audit.append,
+    listAudit: audit.list,
     createRoom: rooms.create,
     getRoom: rooms.get,
     findDirectRoom: rooms.findDirect,

@@ -149,6 +149,22 @@ const MIGRATIONS: string[] = [
   ALTER TABLE users ADD COLUMN last_seen_at INTEGER;
   ALTER TABLE users ADD COLUMN deactivated_at INTEGER;
   `,
+  // 7: the audit log of admin and moderator actions. Names, not foreign keys: an entry outlives what it names.
+  `
+  CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT,
+    room TEXT,
+    ip TEXT,
+    details TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX audit_log_action ON audit_log(action, id);
+  CREATE INDEX audit_log_actor ON audit_log(actor, id);
+  CREATE INDEX audit_log_room ON audit_log(room, id) WHERE room IS NOT NULL;
+  `,
 ];
 
 /** Applies the steps up to `target` (all of them unless a test wants an older schema); returns the version reached. */

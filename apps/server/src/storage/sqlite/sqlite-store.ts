@@ -3,6 +3,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { ChatStore } from '../store.js';
 import { openConnection } from './connection.js';
+import { createAuditRepository } from './audit-repository.js';
 import { createInvitationsRepository } from './invitations-repository.js';
 import { createMessagesRepository } from './messages-repository.js';
 import { migrate } from './migrations.js';
@@ -48,6 +49,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   const rooms = createRoomsRepository(db);
   const invitations = createInvitationsRepository(db);
   const messages = createMessagesRepository(db);
+  const audit = createAuditRepository(db);
   sessions.purgeExpired(Date.now());
   const health = db.prepare('SELECT 1 AS ok');
 
@@ -74,6 +76,8 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     touchUser: write ? write('users', 'touchUser') : users.touchUser,
     setDeactivated: write ? write('users', 'setDeactivated') : users.setDeactivated,
     listUsers: users.listUsers,
+    appendAudit: write ? write('audit', 'append') : audit.append,
+    listAudit: audit.list,
     createRoom: write ? write('rooms', 'create') : rooms.create,
     getRoom: rooms.get,
     findDirectRoom: rooms.findDirect,
