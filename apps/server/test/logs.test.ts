@@ -26,6 +26,28 @@ describe('logs', () => {
     expect(await log.waitFor((e) => e.msg === 'ws close')).toMatchObject({ user: 'alice', code: 1000 });
   });
 
+  it("records the client's address behind a trusted proxy, and the socket's peer otherwise", async () => {
+    const forwarded = { 'x-forwarded-for': '203.0.113.9' };
+    const alice = await request(server, 'POST', '/api/auth/register', { body: { username: 'alice', password: PASSWORD } });
+    // Not trusted (TRUST_PROXY unset): the header is anyone's to write, so the peer is logged.
+    const direct = await openClient(server, { token: alice.body.token, name: 'direct', headers: forwarded });
+    expect(await log.waitFor((e) => e.msg === 'ws open' && e.user === 'alice')).toMatchObject({ ip: '127.0.0.1' });
+    await direct.close();
+
+    const proxiedLog = new LogCapture();
+    const behind = await build({ LOG_LEVEL: 'info', TRUST_PROXY: '127.0.0.1' }, { fastify: { logger: { level: 'info', stream: proxiedLog } } });
+    try {
+      const bob = await request(behind, 'POST', '/api/auth/register', { body: { username: 'bob', password: PASSWORD } });
+      const viaProxy = await openClient(behind, { token: bob.body.token, name: 'via proxy', headers: forwarded });
+      expect(await proxiedLog.waitFor((e) => e.msg === 'ws open')).toMatchObject({ user: 'bob', ip: '203.0.113.9' });
+      await expect(openConnection(behind, { token: 'made-up', headers: forwarded })).rejects.toMatchObject({ status: 401 });
+      expect(await proxiedLog.waitFor((e) => e.msg === 'ws handshake refused')).toMatchObject({ ip: '203.0.113.9' });
+      await viaProxy.close();
+    } finally {
+      await behind.close();
+    }
+  });
+
   it('has a line for a refused WebSocket handshake', async () => {
     await expect(openConnection(server, { token: 'made-up' })).rejects.toMatchObject({ status: 401 });
     expect(await log.waitFor((e) => e.msg === 'ws handshake refused')).toMatchObject({ status: 401 });

@@ -14,6 +14,7 @@ import { CHAT_SUBPROTOCOL } from '@chat/schema';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { randomUUID } from 'node:crypto';
+import proxyAddr from '@fastify/proxy-addr';
 import type { AuthUser } from '../auth/auth-service.js';
 import { hashToken } from '../auth/tokens.js';
 import type { ChatConnection } from '../chat/chat-service.js';
@@ -147,6 +148,11 @@ export const realtimePlugin = fp(
     /** Every open connection and its peer: the one object a connection keeps here (see onMessage). */
     const peers = new Map<WebSocketConnection, WebSocketPeer>();
     const perUser = new Map<number, number>();
+    // The client's address as Fastify's `request.ip` reads it for HTTP: behind a proxy in TRUST_PROXY,
+    // the one it names in X-Forwarded-For; otherwise the socket's peer.
+    const trust = c.trustProxy === true ? () => true : c.trustProxy === false ? () => false : proxyAddr.compile(c.trustProxy);
+    const clientIp = (request: IncomingMessage): string | undefined =>
+      request.socket.remoteAddress === undefined ? undefined : proxyAddr(request, trust);
     /** When this node last noted each user as seen. */
     const seenAt = new Map<number, number>();
     /** Session (token hash) → its open connections, so signing out ends them. */
@@ -175,7 +181,7 @@ export const realtimePlugin = fp(
 
     const refuse = (socket: Duplex, status: number, reason: string, request: IncomingMessage) => {
       metrics.handshakesRejected.inc({ status: String(status) });
-      log.info({ status, reason, ip: request.socket.remoteAddress }, 'ws handshake refused');
+      log.info({ status, reason, ip: clientIp(request) }, 'ws handshake refused');
       rejectUpgrade(socket, status, reason);
     };
 
@@ -217,7 +223,7 @@ export const realtimePlugin = fp(
       });
       if (!connection) return;
 
-      const ip = request.socket.remoteAddress;
+      const ip = clientIp(request);
       perUser.set(user.id, (perUser.get(user.id) ?? 0) + 1);
       const session = hashToken(token!);
       let sessionConnections = bySession.get(session);

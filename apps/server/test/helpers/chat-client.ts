@@ -184,6 +184,8 @@ export interface ClientOptions {
   protocols?: string[];
   /** Name used in refs and failure messages. */
   name?: string;
+  /** More request headers for the upgrade. */
+  headers?: Record<string, string>;
 }
 
 /** Opens a WebSocket to the server's /ws with our own client; closed with the server. */
@@ -200,5 +202,6 @@ export function openConnection(server: TestServer, options: ClientOptions = {}):
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   if (options.cookie !== undefined) headers.cookie = options.cookie;
   if (options.origin !== undefined) headers.origin = options.origin;
+  Object.assign(headers, options.headers);
   return connect(server.wsUrl, { headers, protocols: options.protocols ?? [CHAT_SUBPROTOCOL] });
 }
