@@ -40,19 +40,34 @@ export class HotCounter {
   inc(): void {
     this.value++;
   }
+  get total(): number {
+    return this.value;
+  }
 }
 
 /** The server's metrics: what `/metrics` exposes (names unchanged since the hand-written registry). */
 export function createChatMetrics() {
   const registry = new Registry();
   const registers = [registry];
+  const gauges = new Map<string, () => number>();
+  const chatMessagesStored = new Counter({ name: 'chat_messages_stored_total', help: 'Chat messages committed to the database', registers });
   return {
+    /** The figures the admin console shows, from the same counters as /metrics. */
+    async snapshot(): Promise<{ connections: number; messagesStored: number; messagesIn: number; messagesOut: number }> {
+      return {
+        connections: gauges.get('chat_ws_connections')?.() ?? 0,
+        messagesStored: (await chatMessagesStored.get()).values[0]?.value ?? 0,
+        messagesIn: this.messagesIn.total,
+        messagesOut: this.messagesOut.total,
+      };
+    },
     registry,
     /** Both registries' text, in Prometheus' exposition format. */
     render: () => Registry.merge([registry, processMetrics()]).metrics(),
     contentType: registry.contentType,
     /** A gauge read when scraped. */
     gauge(name: string, help: string, read: () => number): void {
+      gauges.set(name, read);
       new Gauge({
         name,
         help,
@@ -64,7 +79,7 @@ export function createChatMetrics() {
     },
     messagesIn: new HotCounter(registry, 'chat_ws_messages_in_total', 'WebSocket messages received from clients'),
     messagesOut: new HotCounter(registry, 'chat_ws_messages_out_total', 'WebSocket messages sent to clients'),
-    chatMessagesStored: new Counter({ name: 'chat_messages_stored_total', help: 'Chat messages committed to the database', registers }),
+    chatMessagesStored,
     fanout: new Histogram({
       name: 'chat_broadcast_fanout',
       help: 'Local recipients per broadcast chat message',

@@ -74,6 +74,7 @@ describe('API documentation', () => {
         'PUT /api/admin/users/{username}/role',
         'GET /api/admin/admins',
         'GET /api/admin/audit',
+        'GET /api/admin/stats',
         'GET /api/admin/users',
         'GET /api/admin/users/{username}',
         'POST /api/admin/users/{username}/deactivate',

@@ -95,6 +95,25 @@ describe('deactivation', () => {
   });
 });
 
+describe('live figures', () => {
+  it('counts this node’s connections and stored messages, as /metrics does', async () => {
+    await createRoom(server, 'general');
+    const hal = await signUp(server, 'hal');
+    const before = (await admin(server, 'GET', '/stats')).body;
+    expect(before).toMatchObject({ node: expect.any(String), connections: 0, messagesStored: 0 });
+    const tab = await openClient(server, { token: hal.token, name: 'hal' });
+    await tab.join('general');
+    await tab.say('general', 'one');
+    await tab.say('general', 'two');
+    const after = (await admin(server, 'GET', '/stats')).body;
+    expect(after).toMatchObject({ connections: 1, messagesStored: 2 });
+    expect(after.messagesIn).toBeGreaterThanOrEqual(3);
+    expect(after.uptimeSeconds).toBeGreaterThan(0);
+    expectError(await request(server, 'GET', '/api/admin/stats', { token: hal.token }), 403, 'forbidden');
+    await tab.close();
+  });
+});
+
 describe('password resets', () => {
   it('set a new password and end every session; common passwords and guests are refused', async () => {
     const gina = await signUp(server, 'gina');

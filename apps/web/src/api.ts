@@ -1,4 +1,5 @@
-import type { AuthResponse, ChatMessage, Invitation, RoomSummary, User } from '@chat/schema';
+import type { AuthResponse, ChatMessage, Invitation, Room, RoomSummary, User } from '@chat/schema';
+import type { AdminUserRow, AuditRow } from './admin-view.js';
 
 /** An HTTP error from the server, with the contract's error code. */
 export class ApiError extends Error {
@@ -47,6 +48,20 @@ export const api = {
     request<void>('POST', `/api/rooms/${encodeURIComponent(room)}/${what}`, { username }),
   setRole: (room: string, username: string, role: 'moderator' | 'member') =>
     request<void>('PUT', `/api/rooms/${encodeURIComponent(room)}/members/${encodeURIComponent(username)}/role`, { role }),
+  // The admin console's calls (an admin's session opens /api/admin).
+  adminStats: () =>
+    request<{ connections: number; messagesStored: number; uptimeSeconds: number }>('GET', '/api/admin/stats'),
+  adminUsers: (query: string) =>
+    request<{ users: AdminUserRow[] }>('GET', `/api/admin/users?limit=100${query ? `&query=${encodeURIComponent(query)}` : ''}`).then((r) => r.users),
+  adminRooms: () => request<{ rooms: Room[] }>('GET', '/api/admin/rooms').then((r) => r.rooms),
+  adminAudit: () => request<{ entries: AuditRow[] }>('GET', '/api/admin/audit?limit=50').then((r) => r.entries),
+  adminSetActive: (username: string, active: boolean) =>
+    request<void>('POST', `/api/admin/users/${encodeURIComponent(username)}/${active ? 'reactivate' : 'deactivate'}`),
+  adminSetRole: (username: string, admin: boolean) =>
+    request<void>('PUT', `/api/admin/users/${encodeURIComponent(username)}/role`, { role: admin ? 'admin' : 'user' }),
+  adminCreateRoom: (id: string, title: string) => request<unknown>('POST', '/api/admin/rooms', { id, title }),
+  adminUpdateRoom: (id: string, patch: { archived: boolean }) => request<unknown>('PATCH', `/api/admin/rooms/${encodeURIComponent(id)}`, patch),
+  adminDeleteRoom: (id: string) => request<void>('DELETE', `/api/admin/rooms/${encodeURIComponent(id)}`),
   history: (room: string, before?: number) =>
     request<{ messages: ChatMessage[] }>('GET', `/api/rooms/${encodeURIComponent(room)}/messages${before ? `?before=${before}` : ''}`),
 };

@@ -110,6 +110,35 @@ function signedOut(): void {
   render();
 }
 
+// ---- the admin console -------------------------------------------------------------
+
+let adminQuery = '';
+let lastStats: { at: number; stored: number } | undefined;
+let statsTimer: ReturnType<typeof setInterval> | undefined;
+
+async function refreshStats(): Promise<void> {
+  const s = await api.adminStats();
+  const now = Date.now();
+  // Messages per second from two snapshots of the counter that /metrics exposes too.
+  const perSecond = lastStats && now > lastStats.at ? ((s.messagesStored - lastStats.stored) * 1000) / (now - lastStats.at) : undefined;
+  lastStats = { at: now, stored: s.messagesStored };
+  state.admin.stats = { connections: s.connections, messagesPerSecond: perSecond, uptimeSeconds: s.uptimeSeconds };
+  render();
+}
+
+async function refreshAdmin(): Promise<void> {
+  try {
+    const [users, rooms, audit] = await Promise.all([api.adminUsers(adminQuery), api.adminRooms(), api.adminAudit()]);
+    Object.assign(state.admin, { users, rooms, audit });
+    await refreshStats();
+  } catch (err) {
+    fail(err);
+  }
+}
+
+/** An admin call, then the console again (its lists and the audit log changed). */
+const administer = (call: Promise<unknown>) => void call.then(refreshAdmin, fail);
+
 function markRead(roomId: string): void {
   const room = state.rooms.get(roomId);
   if (room && room.lastSeq > 0) socket?.send({ type: 'read', room: roomId, seq: room.lastSeq });
@@ -204,6 +233,24 @@ const actions: ViewActions = {
   pin: (room, id, pinned) => socket?.send({ type: 'pin', room, id, pinned }),
   showPins: (room) => socket?.send({ type: 'pins', room }),
   openThread: (room, id) => socket?.send({ type: 'thread', room, id }),
+  toggleAdmin() {
+    state.adminOpen = !state.adminOpen;
+    clearInterval(statsTimer);
+    if (state.adminOpen) {
+      void refreshAdmin();
+      statsTimer = setInterval(() => void refreshStats().catch(() => {}), 2000);
+    }
+    render();
+  },
+  searchUsers(query) {
+    adminQuery = query;
+    void refreshAdmin();
+  },
+  setActive: (username, active) => administer(api.adminSetActive(username, active)),
+  setAdmin: (username, admin) => administer(api.adminSetRole(username, admin)),
+  adminCreateRoom: (id, title) => administer(api.adminCreateRoom(id, title || id)),
+  setArchived: (room, archived) => administer(api.adminUpdateRoom(room, { archived })),
+  deleteRoom: (room) => administer(api.adminDeleteRoom(room)),
   closeThread() {
     state.thread = undefined;
     render();

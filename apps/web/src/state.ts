@@ -1,4 +1,5 @@
 import type { ChatMessage, Invitation, RoomKind, RoomRole, RoomSummary, ServerMessage, User } from '@chat/schema';
+import type { AdminData } from './admin-view.js';
 
 /** One room as the client knows it. */
 export interface RoomView {
@@ -51,6 +52,9 @@ export interface AppState {
   inviteLink: string | undefined;
   /** The open thread: a message's replies. */
   thread: { room: string; id: number; messages: ChatMessage[] } | undefined;
+  /** The admin console is shown instead of the chat (admins only). */
+  adminOpen: boolean;
+  admin: AdminData;
 }
 
 export const initialState = (): AppState => ({
@@ -63,6 +67,8 @@ export const initialState = (): AppState => ({
   invitations: [],
   inviteLink: undefined,
   thread: undefined,
+  adminOpen: false,
+  admin: { stats: undefined, users: [], rooms: [], audit: [] },
 });
 
 export function emptyRoom(id: string, title = id): RoomView {

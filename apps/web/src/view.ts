@@ -1,10 +1,13 @@
 import type { ChatMessage } from '@chat/schema';
+import { AdminConsole, type AdminActions } from './admin-view.js';
 import { messageItem } from './message-view.js';
 import { el, invitationItems, memberItem, type PeopleActions } from './people-view.js';
 import { canModerate, canPin, orderedMessages, roomLabel, typingUsers, type AppState, type RoomView } from './state.js';
 
 /** What the person can do; `main.ts` wires these to the API and the socket. */
-export interface ViewActions extends PeopleActions {
+export interface ViewActions extends PeopleActions, AdminActions {
+  /** Shows or hides the admin console (admins only). */
+  toggleAdmin(): void;
   login(username: string, password: string): void;
   register(username: string, password: string): void;
   guest(username: string): void;
@@ -38,6 +41,8 @@ export class View {
   private readonly status = el('span', { class: 'status', role: 'status' });
   private readonly me = el('span', { class: 'me' });
   private readonly logoutButton = el('button', { type: 'button', class: 'secondary' }, 'Log out');
+  private readonly adminButton = el('button', { type: 'button', class: 'secondary', 'aria-pressed': 'false' }, 'Admin console');
+  private readonly adminConsole: AdminConsole;
   private readonly notice = el('div', { class: 'notice', role: 'alert' });
   private readonly signIn: HTMLElement;
   private readonly chat: HTMLElement;
@@ -201,6 +206,8 @@ export class View {
     this.threadPanel.append(el('header', { class: 'panel-header' }, el('h3', {}, 'Thread'), closeThread), this.threadParent, this.threadList);
     this.pinsPanel.append(el('h3', {}, 'Pinned messages'), this.pinsList);
     this.logoutButton.addEventListener('click', () => actions.logout());
+    this.adminButton.addEventListener('click', () => actions.toggleAdmin());
+    this.adminConsole = new AdminConsole(actions);
 
     this.roomSection = el(
       'section',
@@ -233,10 +240,11 @@ export class View {
       this.roomSection,
     );
     root.append(
-      el('header', { class: 'topbar' }, el('h1', {}, 'Chat'), this.status, this.me, this.logoutButton),
+      el('header', { class: 'topbar' }, el('h1', {}, 'Chat'), this.status, this.me, this.adminButton, this.logoutButton),
       this.notice,
       this.signIn,
       this.chat,
+      this.adminConsole.root,
     );
   }
 
@@ -244,8 +252,13 @@ export class View {
     this.lastState = state;
     const signedIn = state.user !== undefined;
     this.signIn.hidden = signedIn;
-    this.chat.hidden = !signedIn;
+    this.chat.hidden = !signedIn || (state.adminOpen && state.user?.admin === true);
     this.logoutButton.hidden = !signedIn;
+    const adminShown = signedIn && state.user?.admin === true && state.adminOpen;
+    this.adminButton.hidden = !(signedIn && state.user?.admin === true);
+    this.adminButton.setAttribute('aria-pressed', String(adminShown));
+    this.adminConsole.root.hidden = !adminShown;
+    if (adminShown) this.adminConsole.render(state.admin, state.user?.username);
     this.me.textContent = state.user ? `${state.user.username}${state.user.guest ? ' (guest)' : ''}` : '';
     this.status.textContent = !signedIn ? '' : state.status === 'online' ? 'Connected' : state.status === 'connecting' ? 'Connecting…' : 'Offline — reconnecting…';
     this.status.dataset.state = state.status;

@@ -362,6 +362,60 @@ describe.skipIf(!haveChromium)('the web client in Chromium', () => {
     }
   });
 
+  test('an admin runs the console from the page: figures, accounts, rooms and the audit log', async () => {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    try {
+      const page = await context.newPage();
+      await page.goto(server.url);
+      await page.getByLabel('Username').fill('olga');
+      await page.getByLabel('Password').fill('correct horse');
+      await page.getByRole('button', { name: 'Register' }).click();
+      await expect.poll(() => page.getByRole('status').textContent(), { timeout: POLL_MS }).toBe('Connected');
+      // Not an admin yet: no console.
+      expect(await page.getByRole('button', { name: 'Admin console' }).isVisible()).toBe(false);
+      const api = (method: string, p: string, body?: unknown) =>
+        fetch(`${server.url}/api${p}`, {
+          method,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+      expect((await api('PUT', '/admin/users/olga/role', { role: 'admin' })).status).toBe(204);
+      expect((await api('POST', '/auth/register', { username: 'pete', password: 'correct horse' })).status).toBe(201);
+      await page.reload();
+      await page.getByRole('button', { name: 'Admin console' }).click();
+      const consoleView = page.getByRole('region', { name: 'Admin console' });
+      await consoleView.getByRole('heading', { name: 'Admin console' }).waitFor();
+      await expect.poll(async () => Number(await consoleView.locator('dl.stats dd').first().textContent()), { timeout: POLL_MS }).toBeGreaterThanOrEqual(1);
+      // Accounts: search, then deactivate pete with the keyboard.
+      await consoleView.getByLabel('Search accounts', { exact: true }).fill('pet');
+      await consoleView.getByRole('button', { name: 'Search' }).click();
+      await consoleView.getByRole('list', { name: 'Accounts' }).getByText(/^pete — /).waitFor();
+      expect(await consoleView.getByRole('list', { name: 'Accounts' }).locator('li').count()).toBe(1);
+      await consoleView.getByRole('button', { name: 'Deactivate pete' }).focus();
+      await page.keyboard.press('Enter');
+      await consoleView.getByRole('list', { name: 'Accounts' }).getByText(/^pete \(deactivated\)/).waitFor();
+      expect((await api('POST', '/auth/login', { username: 'pete', password: 'correct horse' })).status).toBe(403);
+      // Rooms: make one, archive it.
+      await consoleView.getByLabel('New room id').fill('ops');
+      await consoleView.getByLabel('New room title').fill('Operations');
+      await consoleView.getByRole('button', { name: 'Create', exact: true }).click();
+      await consoleView.getByText('#ops — Operations', { exact: true }).waitFor();
+      await consoleView.getByRole('button', { name: 'Archive ops' }).click();
+      await consoleView.getByText('#ops — Operations (archived)').waitFor();
+      // The audit log names who did what, newest first.
+      const audit = consoleView.getByRole('list', { name: 'Audit log' });
+      await audit.getByText(/olga · update_room in #ops$/).waitFor();
+      await audit.getByText(/olga · deactivate_user → pete$/).waitFor();
+      await audit.getByText(/ADMIN_TOKEN · set_instance_role → olga$/).waitFor();
+      await page.screenshot({ path: path.join(shots, 'admin-console.png') });
+      // Back to the chat.
+      await page.getByRole('button', { name: 'Admin console' }).click();
+      await page.getByRole('navigation', { name: 'Rooms' }).waitFor();
+    } finally {
+      await context.close();
+    }
+  });
+
   test('mentions with the room closed, a reply and its thread, reactions and pins, all from the page', async () => {
     const contexts = [await browser.newContext({ viewport: { width: 1100, height: 800 } }), await browser.newContext({ viewport: { width: 1100, height: 800 } })];
     try {

@@ -143,6 +143,16 @@ export const AuditQuery = z.object({
 });
 export const AuditResponse = z.object({ entries: z.array(AuditEntry) });
 
+/** Live figures for the admin console (the counters of /metrics, on this node). */
+export const StatsResponse = z.object({
+  node: z.string(),
+  uptimeSeconds: z.number(),
+  connections: z.number().int().nonnegative(),
+  messagesStored: z.number().int().nonnegative(),
+  messagesIn: z.number().int().nonnegative(),
+  messagesOut: z.number().int().nonnegative(),
+});
+
 /** An instance role (admin API): `admin` runs the server, `user` does not. */
 export const InstanceRoleRequest = z.object({ role: z.enum(['admin', 'user']) });
 export const AdminsResponse = z.object({ admins: z.array(z.string()) });

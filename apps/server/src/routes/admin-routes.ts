@@ -4,6 +4,7 @@ import {
   AuditQuery,
   AuditResponse,
   AdminsResponse,
+  StatsResponse,
   ErrorBody,
   InstanceRoleRequest,
   PasswordResetRequest,
@@ -43,6 +44,12 @@ export async function adminRoutes(fastify: FastifyInstance) {
   );
 
   const UserParams = z.object({ username: Username });
+
+  app.get(
+    '/api/admin/stats',
+    { schema: { tags: ['admin'], response: { 200: StatsResponse, ...errors } } },
+    async () => ({ node: app.config.nodeId, uptimeSeconds: process.uptime(), ...(await app.metrics.snapshot()) }),
+  );
 
   app.get(
     '/api/admin/audit',
