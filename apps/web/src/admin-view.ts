@@ -1,23 +1,9 @@
-import type { Room } from '@chat/schema';
+import type { AdminUser, AuditEntry, Room } from '@chat/schema';
 import { el } from './people-view.js';
 
-/** An account as the admin API lists it. */
-export interface AdminUserRow {
-  username: string;
-  guest: boolean;
-  admin: boolean;
-  lastSeenAt: number | null;
-  deactivated: boolean;
-}
-
-export interface AuditRow {
-  id: number;
-  at: number;
-  actor: string;
-  action: string;
-  target: string | null;
-  room: string | null;
-}
+/** An account as the admin API lists it, and an audit entry: the contract's shapes. */
+export type AdminUserRow = AdminUser;
+export type AuditRow = AuditEntry;
 
 /** What the console shows; `main.ts` loads it from the admin API. */
 export interface AdminData {

@@ -107,6 +107,7 @@ export const AdminUser = z.object({
   lastSeenAt: z.number().int().nullable(),
   deactivated: z.boolean(),
 });
+export type AdminUser = z.infer<typeof AdminUser>;
 export const UsersQuery = z.object({
   /** Part of the username, any case. */
   query: z.string().max(32).optional(),
@@ -133,6 +134,7 @@ export const AuditEntry = z.object({
   ip: z.string().nullable(),
   details: z.record(z.string(), z.unknown()),
 });
+export type AuditEntry = z.infer<typeof AuditEntry>;
 export const AuditQuery = z.object({
   /** Paging: entries older than this id. */
   before: z.coerce.number().int().positive().optional(),
