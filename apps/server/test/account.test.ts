@@ -54,6 +54,28 @@ describe('changing your password', () => {
   });
 });
 
+describe('deleting your account', () => {
+  it('needs your password; then you are signed out everywhere and the name is free', async () => {
+    const me2 = await signUp(server, 'alice');
+    const tab = await openClient(server, { token: me2.token, name: 'alice' });
+    expectError(await request(server, 'DELETE', '/api/me', { token: me2.token, body: { password: 'not-it-at-all' } }), 403, 'forbidden');
+    expectError(await request(server, 'DELETE', '/api/me', { token: me2.token, body: {} }), 403, 'forbidden');
+    expect((await me(me2.token)).status).toBe(200);
+    const res = await request(server, 'DELETE', '/api/me', { token: me2.token, body: { password: PASSWORD } });
+    expect(res.status).toBe(204);
+    expect(await tab.closed).toEqual({ code: 4003, reason: 'account deactivated' });
+    expectError(await me(me2.token), 401, 'unauthorized');
+    expectError(await login(), 401, 'unauthorized');
+    expect((await request(server, 'POST', '/api/auth/register', { body: { username: 'alice', password: PASSWORD } })).status).toBe(201);
+  });
+
+  it('a guest deletes theirs without a password', async () => {
+    const guest = await request(server, 'POST', '/api/auth/guest', { body: { username: 'gus' } });
+    expect((await request(server, 'DELETE', '/api/me', { token: guest.body.token, body: {} })).status).toBe(204);
+    expectError(await me(guest.body.token), 401, 'unauthorized');
+  });
+});
+
 describe('your sessions', () => {
   it('lists them (never their tokens) and ends one, closing its sockets; ending your own signs you out', async () => {
     const first = await signUp(server, 'alice');

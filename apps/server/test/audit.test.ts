@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, build, type TestServer } from './helpers/build.js';
+import { openClient } from './helpers/chat-client.js';
 import { admin, createRoom, expectError, request, signUp } from './helpers/http.js';
 
 const servers: TestServer[] = [];
@@ -56,6 +57,33 @@ describe('the audit log', () => {
     }
     // Only admins read it.
     expectError(await request(server, 'GET', '/api/admin/audit', { token: alice.token }), 403, 'forbidden');
+  });
+
+  it("keeps moderators' deletions and pins over the socket too, but not a member's own deletion", async () => {
+    const server = await start();
+    const alice = await signUp(server, 'alice');
+    const bob = await signUp(server, 'bob');
+    expect((await request(server, 'POST', '/api/rooms', { token: alice.token, body: { id: 'team', title: 'Team' } })).status).toBe(201);
+    const a = await openClient(server, { token: alice.token, name: 'alice' });
+    const b = await openClient(server, { token: bob.token, name: 'bob' });
+    await a.join('team');
+    await b.join('team');
+    const own = await b.say('team', 'mine to delete');
+    const other = await b.say('team', 'alice deletes this');
+    const pinned = await b.say('team', 'pin me');
+    expect(await b.call({ type: 'delete', room: 'team', id: own.id })).toMatchObject({ type: 'message_updated', deleted: true });
+    expect(await a.call({ type: 'delete', room: 'team', id: other.id })).toMatchObject({ type: 'message_updated', deleted: true });
+    expect(await a.call({ type: 'pin', room: 'team', id: pinned.id, pinned: true })).toMatchObject({ type: 'message_updated', pinned: true });
+    expect((await request(server, 'DELETE', `/api/rooms/team/messages/${pinned.id}/pin`, { token: alice.token })).status).toBe(200);
+    const entries = (await admin(server, 'GET', '/audit?room=team')).body.entries as Array<Record<string, unknown>>;
+    expect(entries.map((e) => [e.actor, e.action, e.target])).toEqual([
+      ['alice', 'unpin', 'bob'],
+      ['alice', 'pin', 'bob'],
+      ['alice', 'delete_message', 'bob'],
+    ]);
+    expect(entries[2]).toMatchObject({ ip: '127.0.0.1', details: { message: other.id } });
+    await a.close();
+    await b.close();
   });
 
   it('records the client address a trusted proxy names, not the proxy', async () => {

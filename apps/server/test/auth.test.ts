@@ -10,7 +10,7 @@ afterEach(async () => {
   await server.close();
 });
 
-const userShape = (username: string, guest: boolean) => ({ id: expect.any(Number), username, guest });
+const userShape = (username: string, guest: boolean) => ({ id: expect.any(Number), username, guest, admin: false });
 
 describe('POST /api/auth/register', () => {
   it('creates an account and answers 201 with the user and a session token', async () => {
@@ -61,7 +61,7 @@ describe('POST /api/auth/login', () => {
     const registered = await signUp(server, 'alice');
     const res = await request(server, 'POST', '/api/auth/login', { body: { username: 'alice', password: PASSWORD } });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ user: { id: registered.user.id, username: 'alice', guest: false }, token: expect.any(String) });
+    expect(res.body).toEqual({ user: { id: registered.user.id, username: 'alice', guest: false, admin: false }, token: expect.any(String) });
     expect(res.body.token).not.toBe(registered.token);
     const cookie = sessionCookie(res);
     expect(cookie!.split(';')[0]).toBe(`session=${res.body.token}`);
@@ -127,20 +127,20 @@ describe('GET /api/me', () => {
     const alice = await signUp(server, 'alice');
     const res = await request(server, 'GET', '/api/me', { token: alice.token });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ user: { id: alice.user.id, username: 'alice', guest: false } });
+    expect(res.body).toEqual({ user: { id: alice.user.id, username: 'alice', guest: false, admin: false } });
   });
 
   it('answers the signed-in user for the session cookie', async () => {
     const alice = await signUp(server, 'alice');
     const res = await request(server, 'GET', '/api/me', { cookie: `session=${alice.token}` });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ user: { id: alice.user.id, username: 'alice', guest: false } });
+    expect(res.body).toEqual({ user: { id: alice.user.id, username: 'alice', guest: false, admin: false } });
   });
 
   it('answers a guest as a guest', async () => {
     const guest = await request(server, 'POST', '/api/auth/guest', { body: { username: 'visitor' } });
     const res = await request(server, 'GET', '/api/me', { token: guest.body.token });
-    expect(res.body).toEqual({ user: { id: guest.body.user.id, username: 'visitor', guest: true } });
+    expect(res.body).toEqual({ user: { id: guest.body.user.id, username: 'visitor', guest: true, admin: false } });
   });
 
   it('answers 401 without a session', async () => {
@@ -159,7 +159,7 @@ describe('GET /api/session', () => {
     for (const credentials of [{ token: alice.token }, { cookie: `session=${alice.token}` }]) {
       const res = await request(server, 'GET', '/api/session', credentials);
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ user: { id: alice.user.id, username: 'alice', guest: false } });
+      expect(res.body).toEqual({ user: { id: alice.user.id, username: 'alice', guest: false, admin: false } });
     }
   });
 

@@ -187,6 +187,30 @@ for (const backend of backends) {
       });
     });
 
+    describe('account deletion', () => {
+      it('renames to deleted-<id> and removes all but the messages, in one step; finds inactive guests', async () => {
+        const alice = await aliceInGeneral();
+        const bob = await store.createUser('bob', 'hash', false);
+        const guest = await store.createUser('guest-1', null, true);
+        await store.addMember('general', bob.id);
+        await store.createSession('bob-1', bob.id, Date.now() + 60_000);
+        const [m] = await store.appendMessages([{ ...message('general', bob.id, 'b1', '@alice hi'), mentions: [alice.id] }]);
+        const stored = m?.status === 'stored' ? m.message : undefined;
+        await store.addReaction('general', stored!.id, bob.id, '👍', 20, 1);
+        expect(await store.deleteUser(bob.id, 77)).toBe(true);
+        expect(await store.findUserByName('bob')).toBeUndefined();
+        expect(await store.findUserByName(`deleted-${bob.id}`)).toMatchObject({ passwordHash: null, deactivatedAt: 77, role: 'user' });
+        expect(await store.findSessionUser('bob-1', 0)).toBeUndefined();
+        expect((await store.listMembers('general')).map((x) => x.username)).toEqual(['alice']);
+        const kept = (await store.getMessage('general', stored!.id))!;
+        expect([kept.author, kept.text, kept.reactions]).toEqual([`deleted-${bob.id}`, '@alice hi', []]);
+        expect(await store.deleteUser(bob.id + 1000, 1)).toBe(false);
+        await store.touchUser(guest.id, 10);
+        expect(await store.inactiveGuests(11)).toEqual([guest.id]);
+        expect(await store.inactiveGuests(10)).toEqual([]);
+      });
+    });
+
     describe('instance roles', () => {
       it('promotes and demotes, never the last admin nor a guest, and the session reads the role', async () => {
         const alice = await store.createUser('alice', 'hash', false);

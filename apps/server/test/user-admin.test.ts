@@ -95,6 +95,50 @@ describe('deactivation', () => {
   });
 });
 
+describe('deleting accounts', () => {
+  it('keeps their messages under deleted-<id>, frees the name, ends sessions and sockets; admins and unknowns refused', async () => {
+    await createRoom(server, 'general');
+    const ivan = await signUp(server, 'ivan');
+    const reader = await signUp(server, 'reader');
+    const tab = await openClient(server, { token: ivan.token, name: 'ivan' });
+    await tab.join('general');
+    await tab.say('general', 'remember me');
+    const id = (await admin(server, 'GET', '/users/ivan')).body.user.id as number;
+    expect((await admin(server, 'DELETE', '/users/ivan')).status).toBe(204);
+    expect(await tab.closed).toEqual({ code: 4003, reason: 'account deactivated' });
+    expectError(await request(server, 'GET', '/api/me', { token: ivan.token }), 401, 'unauthorized');
+    const history = (await request(server, 'GET', '/api/rooms/general/messages', { token: reader.token })).body.messages;
+    expect(history.map((m: { author: string; text: string }) => [m.author, m.text])).toEqual([[`deleted-${id}`, 'remember me']]);
+    expectError(await admin(server, 'GET', '/users/ivan'), 404, 'not_found');
+    expect((await admin(server, 'GET', `/users/deleted-${id}`)).body).toMatchObject({ user: { deactivated: true }, rooms: [], sessions: [] });
+    // The name is free again; the tombstone's is not for anyone.
+    expect((await request(server, 'POST', '/api/auth/register', { body: { username: 'ivan', password: PASSWORD } })).status).toBe(201);
+    expectError(await request(server, 'POST', '/api/auth/register', { body: { username: 'Deleted-99', password: PASSWORD } }), 400, 'invalid_request');
+    // Refusals change nothing.
+    expect((await admin(server, 'PUT', '/users/reader/role', { role: 'admin' })).status).toBe(204);
+    expectError(await admin(server, 'DELETE', '/users/reader'), 409, 'conflict');
+    expectError(await request(server, 'DELETE', '/api/admin/users/reader', { token: reader.token }), 400, 'invalid_request');
+    expectError(await admin(server, 'DELETE', '/users/nobody'), 404, 'not_found');
+    expect((await request(server, 'GET', '/api/me', { token: reader.token })).status).toBe(200);
+  });
+
+  it('purges guests not seen for the given days, and no one else', async () => {
+    const old = await request(server, 'POST', '/api/auth/guest', { body: { username: 'old-guest' } });
+    await request(server, 'POST', '/api/auth/guest', { body: { username: 'new-guest' } });
+    await signUp(server, 'old-account');
+    const longAgo = Date.now() - 40 * 24 * 3600 * 1000;
+    await server.app.store.touchUser(old.body.user.id, longAgo);
+    await server.app.store.touchUser((await server.app.store.findUserByName('old-account'))!.id, longAgo);
+    const res = await admin(server, 'POST', '/guests/purge', { inactiveDays: 30 });
+    expect(res.body).toEqual({ purged: 1 });
+    expect(names(await admin(server, 'GET', '/users?guests=true'))).toEqual([`deleted-${old.body.user.id}`, 'new-guest']);
+    expectError(await request(server, 'GET', '/api/me', { token: old.body.token }), 401, 'unauthorized');
+    expect((await admin(server, 'GET', '/users/old-account')).status).toBe(200);
+    expectError(await admin(server, 'POST', '/guests/purge', { inactiveDays: 0 }), 400, 'invalid_request');
+    expect((await admin(server, 'POST', '/guests/purge', { inactiveDays: 30 })).body).toEqual({ purged: 0 });
+  });
+});
+
 describe('live figures', () => {
   it('counts this node’s connections and stored messages, as /metrics does', async () => {
     await createRoom(server, 'general');

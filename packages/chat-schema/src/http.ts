@@ -122,6 +122,10 @@ export const AdminUserResponse = z.object({
   rooms: z.array(z.object({ id: z.string(), kind: RoomKind, role: RoomRole })),
   sessions: z.array(z.object({ createdAt: z.number().int(), expiresAt: z.number().int() })),
 });
+/** Your own account's deletion: confirmed with your password (guests have none). */
+export const DeleteAccountRequest = z.object({ password: z.string().max(256).optional() });
+export const PurgeGuestsRequest = z.object({ inactiveDays: z.number().int().min(1).max(3650) });
+export const PurgeGuestsResponse = z.object({ purged: z.number().int().nonnegative() });
 export const PasswordResetRequest = z.object({ password: z.string().min(8).max(256) });
 
 export const AuditEntry = z.object({

@@ -17,6 +17,14 @@ export interface Session {
   token: string;
 }
 
+/** Names a deleted account takes (`deleted-<id>`): nobody registers one. */
+const RESERVED_PREFIX = 'deleted-';
+function refuseReserved(username: string): void {
+  if (username.toLowerCase().startsWith(RESERVED_PREFIX)) {
+    throw new DomainError('invalid_request', `usernames beginning with ${RESERVED_PREFIX} are kept for deleted accounts`);
+  }
+}
+
 /** Hex characters of a token's hash that name a session in lists (64 bits: no two of a user's collide). */
 const SESSION_ID_CHARS = 16;
 
@@ -42,6 +50,7 @@ export function createAuthService(store: ChatStore, options: { sessionTtlMs: num
 
   return {
     async register(username: string, password: string): Promise<Session> {
+      refuseReserved(username);
       if (isCommonPassword(password)) throw new DomainError('invalid_request', 'this password is one of the most common ones: choose another');
       if (await store.findUserByName(username)) throw new DomainError('conflict', 'this username is taken');
       return open(await create(username, await hashPassword(password), false));
@@ -59,6 +68,7 @@ export function createAuthService(store: ChatStore, options: { sessionTtlMs: num
 
     async guest(username: string): Promise<Session> {
       if (!options.allowGuests) throw new DomainError('forbidden', 'guest access is disabled');
+      refuseReserved(username);
       return open(await create(username, null, true));
     },
 

@@ -1,7 +1,7 @@
 import { DomainError } from '../domain-error.js';
 import type { ChatStore, UserFilter, UserRecord } from '../storage/store.js';
 import { isCommonPassword } from './common-passwords.js';
-import { hashPassword } from './passwords.js';
+import { hashPassword, verifyPassword } from './passwords.js';
 
 /** An account as the admin API shows it (never its password hash). */
 export interface AdminUserView {
@@ -72,6 +72,43 @@ export class UserAdministration {
   async reactivate(username: string): Promise<void> {
     const user = await this.named(username);
     if (user.deactivatedAt !== null) await this.store.setDeactivated(user.id, null);
+  }
+
+  /**
+   * Deletes an account (see `ChatStore.deleteUser`: its messages stay, under
+   * `deleted-<id>`) and closes its sockets (4003) on every node. Admins are
+   * demoted first; the admin API deletes others, `/api/me` one's own.
+   */
+  async delete(asker: { id: number } | 'token', username: string): Promise<void> {
+    const user = await this.named(username);
+    if (asker !== 'token' && asker.id === user.id) throw new DomainError('invalid_request', 'delete your own account with DELETE /api/me');
+    await this.remove(user);
+  }
+
+  /** One's own account, confirmed with its password (a guest has none to give). */
+  async deleteOwn(userId: number, username: string, password: string | undefined): Promise<void> {
+    const user = await this.named(username);
+    if (user.id !== userId) throw new DomainError('not_found', `no account ${username}`);
+    if (user.passwordHash !== null && !(password !== undefined && (await verifyPassword(password, user.passwordHash)))) {
+      throw new DomainError('forbidden', 'the password is wrong');
+    }
+    await this.remove(user);
+  }
+
+  /** Deletes guests not seen for `days` days; how many. */
+  async purgeGuests(days: number): Promise<number> {
+    const ids = await this.store.inactiveGuests(Date.now() - days * 24 * 3600 * 1000);
+    for (const id of ids) {
+      await this.store.deleteUser(id, Date.now());
+      await this.close.user(id);
+    }
+    return ids.length;
+  }
+
+  private async remove(user: UserRecord): Promise<void> {
+    if (user.role === 'admin') throw new DomainError('conflict', `${user.username} is an admin: demote them first`);
+    if (!(await this.store.deleteUser(user.id, Date.now()))) throw new DomainError('not_found', `no account ${user.username}`);
+    await this.close.user(user.id);
   }
 
   /** A new password set by an admin: every session of the account ends. */

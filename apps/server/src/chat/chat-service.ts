@@ -40,7 +40,12 @@ export interface ChatServiceOptions {
   presence?: PresenceRegistry;
   /** Client messages that may wait behind a slow one, per connection (default 256). */
   maxInbox?: number;
+  /** Records moderators' actions over the socket (deleting others' messages, pins) in the audit log. */
+  audit?: ModerationAudit;
 }
+
+/** Who did what, from where: the audit log's entry for an action over the socket. */
+export type ModerationAudit = (actor: string, action: string, ip: string | null, facts: Record<string, unknown>) => Promise<void>;
 
 /** What the domain reports as it works (the server turns it into /metrics). */
 export interface ChatObserver {
@@ -90,6 +95,7 @@ export class ChatService {
   private readonly sender: Sender;
   private readonly writer: MessageWriter;
   private readonly typingIntervalMs: number;
+  private readonly audit: ModerationAudit;
   private readonly onError: (code: ErrorCode) => void;
 
   constructor(
@@ -117,7 +123,8 @@ export class ChatService {
     this.notices = new UserNotices(broker);
     this.conversations = new ConversationService(store, this.notices.notify);
     this.invitations = new InvitationService(store, this.rooms, this.notices.notify);
-    this.changes = new MessageChanges(store, broker, this.rooms, this.gate);
+    this.audit = options.audit ?? (async () => {});
+    this.changes = new MessageChanges(store, broker, this.rooms, this.gate, this.audit);
     this.reactions = new Reactions(store, broker, this.rooms, this.gate);
     this.pins = new Pins(store, broker, this.rooms);
     this.threads = new Threads(store, this.rooms);
@@ -263,6 +270,10 @@ export class ChatService {
     state.joined(roomId);
     const replyTo = ref === undefined ? undefined : { connectionId: state.peer.connectionId, ref };
     const { message, changed } = await this.pins.set({ userId: state.peer.user.id }, roomId, id, pinned, replyTo);
+    if (changed) {
+      const facts = { room: roomId, target: message.author, message: id };
+      await this.audit(state.peer.user.username, pinned ? 'pin' : 'unpin', state.peer.ip ?? null, facts);
+    }
     // Changed: the room hears of it, the asker's copy with the ref; unchanged: only the asker.
     if (!changed) state.reply({ type: 'message_updated', room: roomId, ...toChatMessage(message), ...(ref === undefined ? {} : { ref }) });
   }

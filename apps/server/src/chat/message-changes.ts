@@ -4,6 +4,7 @@ import { MEMBER, authorize } from './access.js';
 import type { Broker } from './events.js';
 import type { PeerState, Ref } from './peer-state.js';
 import type { RoomService } from './rooms.js';
+import type { ModerationAudit } from './chat-service.js';
 import type { SendGate } from './send-gate.js';
 
 /**
@@ -17,6 +18,7 @@ export class MessageChanges {
     private readonly broker: Broker,
     private readonly rooms: RoomService,
     private readonly gate: SendGate,
+    private readonly audit: ModerationAudit,
   ) {}
 
   async edit(state: PeerState, roomId: string, id: number, text: string, ref: Ref): Promise<void> {
@@ -29,11 +31,16 @@ export class MessageChanges {
   }
 
   async remove(state: PeerState, roomId: string, id: number, ref: Ref): Promise<void> {
-    await this.changeable(state, roomId, id, 'delete_message');
+    const message = await this.changeable(state, roomId, id, 'delete_message');
     this.gate.take(state);
     const updated = await this.store.deleteMessage(roomId, id, Date.now());
     if (!updated) throw new DomainError('not_found', `no message ${id} in ${roomId}`);
     await this.publish(state, updated, ref);
+    // Someone else's message: a moderator's act, for the audit log.
+    if (message.authorId !== state.peer.user.id) {
+      const facts = { room: roomId, target: message.author, message: id };
+      await this.audit(state.peer.user.username, 'delete_message', state.peer.ip ?? null, facts);
+    }
   }
 
   /** A message of this room that the connection's user may edit (their own) or delete (theirs, or anyone's as a moderator). */

@@ -28,6 +28,8 @@ export interface ChatPeer {
   /** Unique across nodes and restarts for the life of the connection. */
   readonly connectionId: string;
   readonly user: { readonly id: number; readonly username: string };
+  /** The client's address (for the audit log), when the transport knows it. */
+  readonly ip?: string | undefined;
   send(event: OutgoingEvent): void;
   /** Ends the connection. */
   end(reason: EndReason): void;

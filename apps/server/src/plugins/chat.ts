@@ -49,6 +49,9 @@ export const chatPlugin = fp(
         messagesPerSecond: c.rateMessagesPerSecond,
         joinsPerMinute: c.rateJoinsPerMinute,
         presence,
+        // A failure to write the entry is logged: the action is done already.
+        audit: (actor, action, ip, facts) =>
+          app.auditLog.record(actor, action, ip, facts).catch((err: unknown) => app.log.error({ err, action }, 'could not write the audit log')),
         observer: {
           committed: (seconds, messages) => {
             app.metrics.commitSeconds.observe(seconds);
@@ -79,7 +82,7 @@ export const chatPlugin = fp(
     );
     app.decorate('presence', presence);
   },
-  { name: 'chat', dependencies: ['storage', 'metrics'] },
+  { name: 'chat', dependencies: ['storage', 'metrics', 'audit'] },
 );
 
 declare module 'fastify' {

@@ -86,11 +86,20 @@ class WebSocketPeer implements ChatPeer {
   /** The session's token hash: signing out finds the connection by it. */
   readonly session: string;
   readonly opened = Date.now();
+  readonly ip: string | undefined;
   private readonly connection: WebSocketConnection;
   private readonly settings: PeerSettings;
 
-  constructor(init: { connectionId: string; user: AuthUser; session: string; connection: WebSocketConnection; settings: PeerSettings }) {
+  constructor(init: {
+    connectionId: string;
+    user: AuthUser;
+    session: string;
+    ip: string | undefined;
+    connection: WebSocketConnection;
+    settings: PeerSettings;
+  }) {
     this.connectionId = init.connectionId;
+    this.ip = init.ip;
     this.user = init.user;
     this.session = init.session;
     this.connection = init.connection;
@@ -229,7 +238,7 @@ export const realtimePlugin = fp(
       let sessionConnections = bySession.get(session);
       if (!sessionConnections) bySession.set(session, (sessionConnections = new Set()));
       sessionConnections.add(connection);
-      const peer = new WebSocketPeer({ connectionId: `${nodeId}-${++nextId}`, user, session, connection, settings: peerSettings });
+      const peer = new WebSocketPeer({ connectionId: `${nodeId}-${++nextId}`, user, session, ip, connection, settings: peerSettings });
       peers.set(connection, peer);
       peer.chat = app.chat.connect(peer);
       log.info({ conn: peer.connectionId, user: user.username, ip }, 'ws open');

@@ -1,4 +1,4 @@
-import { ChangePasswordRequest, ErrorBody, SessionsResponse } from '@chat/schema';
+import { ChangePasswordRequest, DeleteAccountRequest, ErrorBody, SessionsResponse } from '@chat/schema';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -13,7 +13,7 @@ import { SESSION_COOKIE, requireUser } from '../plugins/auth.js';
 export async function accountRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   app.addHook('onRequest', requireUser);
-  const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
+  const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
   const closeSockets = async (request: FastifyRequest, hashes: string[]) => {
     try {
       await app.closeSessionSocketsByHash(hashes);
@@ -31,6 +31,18 @@ export async function accountRoutes(fastify: FastifyInstance) {
       const ended = await app.auth.changePassword(request.user!, request.sessionToken!, currentPassword, newPassword);
       request.log.info({ user: request.user!.username, sessionsEnded: ended.length }, 'password changed');
       await closeSockets(request, ended);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.delete(
+    '/api/me',
+    { schema: { tags: ['account'], body: DeleteAccountRequest, response: { 204: z.null(), ...errors } } },
+    async (request, reply) => {
+      const user = request.user!;
+      await app.users.deleteOwn(user.id, user.username, request.body?.password);
+      request.log.info({ user: user.username }, 'account deleted');
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.status(204).send(null);
     },
   );

@@ -8,6 +8,8 @@ import {
   ErrorBody,
   InstanceRoleRequest,
   PasswordResetRequest,
+  PurgeGuestsRequest,
+  PurgeGuestsResponse,
   UsersQuery,
   UsersResponse,
   MembersResponse,
@@ -86,6 +88,26 @@ export async function adminRoutes(fastify: FastifyInstance) {
       },
     );
   }
+
+  app.delete(
+    '/api/admin/users/:username',
+    { schema: { tags: ['admin'], params: UserParams, response: { 204: z.null(), ...errors } } },
+    async (request, reply) => {
+      await app.users.delete(asker(request), request.params.username);
+      await audit(request, 'delete_user', { user: request.params.username });
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    '/api/admin/guests/purge',
+    { schema: { tags: ['admin'], body: PurgeGuestsRequest, response: { 200: PurgeGuestsResponse, ...errors } } },
+    async (request) => {
+      const purged = await app.users.purgeGuests(request.body.inactiveDays);
+      await audit(request, 'purge_guests', { inactiveDays: request.body.inactiveDays, purged });
+      return { purged };
+    },
+  );
 
   app.put(
     '/api/admin/users/:username/password',

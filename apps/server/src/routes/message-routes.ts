@@ -10,6 +10,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { recordAudit } from '../plugins/audit.js';
 import { requireUser } from '../plugins/auth.js';
 import { toChatMessage } from '../chat/wire.js';
 
@@ -50,7 +51,8 @@ export async function messageRoutes(fastify: FastifyInstance) {
       schema: { tags: ['messages'], params: MessageParams, response: { 200: MessageResponse, ...errors } },
       handler: async (request) => {
         const { id, messageId } = request.params;
-        const { message } = await app.chat.pins.set(asker(request), id, messageId, method === 'PUT');
+        const { message, changed } = await app.chat.pins.set(asker(request), id, messageId, method === 'PUT');
+        if (changed) await recordAudit(request, method === 'PUT' ? 'pin' : 'unpin', { room: id, target: message.author, message: messageId });
         return { message: toChatMessage(message) };
       },
     });

@@ -252,6 +252,15 @@ export interface ChatStore {
   setDeactivated(userId: number, at: number | null): Awaitable<boolean>;
   /** Accounts by name, alphabetically: those whose name contains `query`, after the name `after`, at most `limit`. */
   listUsers(filter: UserFilter): Awaitable<UserRecord[]>;
+  /**
+   * Deletes an account, in one transaction: its name becomes `deleted-<id>`
+   * (free for someone else), its password, sessions, memberships, bans,
+   * pending invitations, reactions and mentions go; its messages stay,
+   * shown under the new name. False when there is no such account.
+   */
+  deleteUser(userId: number, at: number): Awaitable<boolean>;
+  /** Guests not seen (nor made) since `before`: whom a purge deletes. */
+  inactiveGuests(before: number): Awaitable<number[]>;
 
   appendAudit(entry: Omit<AuditEntry, 'id'>): Awaitable<void>;
   /** Newest first. */

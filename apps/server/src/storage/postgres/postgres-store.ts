@@ -95,6 +95,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     touchUser: users.touchUser,
     setDeactivated: users.setDeactivated,
     listUsers: users.listUsers,
+    deleteUser: users.deleteUser,
+    inactiveGuests: users.inactiveGuests,
     appendAudit: audit.append,
     listAudit: audit.list,
     createRoom: rooms.create,

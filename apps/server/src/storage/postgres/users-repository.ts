@@ -26,8 +26,34 @@ const list = statement<UserRow>(
     ORDER BY username_key LIMIT $4`,
 );
 
+// One statement: the account renamed and everything of it that is not a message gone, in one transaction.
+const removeUser = statement<{ id: number }>(
+  'users_delete',
+  `WITH u AS (
+     UPDATE users SET username = 'deleted-' || id, username_key = 'deleted-' || id, password_hash = NULL, role = 'user',
+            deactivated_at = COALESCE(deactivated_at, $2)
+      WHERE id = $1 RETURNING id),
+   s AS (DELETE FROM sessions WHERE user_id IN (SELECT id FROM u)),
+   m AS (DELETE FROM room_members WHERE user_id IN (SELECT id FROM u)),
+   b AS (DELETE FROM room_bans WHERE user_id IN (SELECT id FROM u)),
+   i AS (DELETE FROM invitations WHERE user_id IN (SELECT id FROM u) AND state = 'pending'),
+   r AS (DELETE FROM reactions WHERE user_id IN (SELECT id FROM u)),
+   x AS (DELETE FROM mentions WHERE user_id IN (SELECT id FROM u))
+   SELECT id FROM u`,
+);
+const inactiveGuests = statement<{ id: number }>(
+  'users_inactive_guests',
+  'SELECT id FROM users WHERE guest AND deactivated_at IS NULL AND COALESCE(last_seen_at, created_at) < $1',
+);
+
 export function createUsersRepository(pool: Pool) {
   return {
+    async deleteUser(userId: number, at: number): Promise<boolean> {
+      return (await removeUser(pool, [userId, at])).rows.length > 0;
+    },
+    async inactiveGuests(before: number): Promise<number[]> {
+      return (await inactiveGuests(pool, [before])).rows.map((r) => Number(r.id));
+    },
     async touchUser(userId: number, at: number): Promise<void> {
       await touch(pool, [userId, at]);
     },

@@ -76,6 +76,8 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     touchUser: write ? write('users', 'touchUser') : users.touchUser,
     setDeactivated: write ? write('users', 'setDeactivated') : users.setDeactivated,
     listUsers: users.listUsers,
+    deleteUser: write ? write('users', 'deleteUser') : users.deleteUser,
+    inactiveGuests: users.inactiveGuests,
     appendAudit: write ? write('audit', 'append') : audit.append,
     listAudit: audit.list,
     createRoom: write ? write('rooms', 'create') : rooms.create,

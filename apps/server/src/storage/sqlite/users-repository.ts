@@ -31,7 +31,30 @@ export function createUsersRepository(db: Database) {
       WHERE instr(username_key, ?) > 0 AND (? = -1 OR guest = ?) AND username_key > ?
       ORDER BY username_key LIMIT CAST(? AS INTEGER)`,
   );
+  const tombstone = db.prepare<[string, string, number, number]>(
+    `UPDATE users SET username = ?, username_key = ?, password_hash = NULL, role = 'user', deactivated_at = COALESCE(deactivated_at, ?)
+      WHERE id = ?`,
+  );
+  const cleanups = [
+    'DELETE FROM sessions WHERE user_id = ?',
+    'DELETE FROM room_members WHERE user_id = ?',
+    'DELETE FROM room_bans WHERE user_id = ?',
+    "DELETE FROM invitations WHERE user_id = ? AND state = 'pending'",
+    'DELETE FROM reactions WHERE user_id = ?',
+    'DELETE FROM mentions WHERE user_id = ?',
+  ].map((sql) => db.prepare<[number]>(sql));
+  const removeUser = db.transaction((userId: number, at: number): boolean => {
+    const name = `deleted-${userId}`;
+    if (tombstone.run(name, name, at, userId).changes === 0) return false;
+    for (const statement of cleanups) statement.run(userId);
+    return true;
+  });
+  const inactiveGuests = db.prepare<[number], { id: number }>(
+    'SELECT id FROM users WHERE guest = 1 AND deactivated_at IS NULL AND COALESCE(last_seen_at, created_at) < ?',
+  );
   return {
+    deleteUser: (userId: number, at: number): boolean => removeUser(userId, at),
+    inactiveGuests: (before: number): number[] => inactiveGuests.all(before).map((r) => r.id),
     touchUser(userId: number, at: number): void {
       touch.run(at, userId);
     },
