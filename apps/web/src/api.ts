@@ -62,6 +62,17 @@ export const api = {
   adminCreateRoom: (id: string, title: string) => request<unknown>('POST', '/api/admin/rooms', { id, title }),
   adminUpdateRoom: (id: string, patch: { archived: boolean }) => request<unknown>('PATCH', `/api/admin/rooms/${encodeURIComponent(id)}`, patch),
   adminDeleteRoom: (id: string) => request<void>('DELETE', `/api/admin/rooms/${encodeURIComponent(id)}`),
+  adminEditRoom: (id: string, patch: { title: string; topic: string }) =>
+    request<unknown>('PATCH', `/api/admin/rooms/${encodeURIComponent(id)}`, patch),
+  adminMembers: (id: string) =>
+    request<{ members: Array<{ username: string; role?: string; online: boolean }> }>('GET', `/api/admin/rooms/${encodeURIComponent(id)}/members`).then(
+      (r) => r.members,
+    ),
+  /** kick and ban (POST), unban (DELETE bans). */
+  adminModerate: (id: string, what: 'kick' | 'ban' | 'unban', username: string) =>
+    request<void>(what === 'unban' ? 'DELETE' : 'POST', `/api/admin/rooms/${encodeURIComponent(id)}/${what === 'kick' ? 'kick' : 'bans'}`, { username }),
+  adminResetPassword: (username: string, password: string) =>
+    request<void>('PUT', `/api/admin/users/${encodeURIComponent(username)}/password`, { password }),
   history: (room: string, before?: number) =>
     request<{ messages: ChatMessage[] }>('GET', `/api/rooms/${encodeURIComponent(room)}/messages${before ? `?before=${before}` : ''}`),
 };

@@ -128,8 +128,14 @@ async function refreshStats(): Promise<void> {
 
 async function refreshAdmin(): Promise<void> {
   try {
-    const [users, rooms, audit] = await Promise.all([api.adminUsers(adminQuery), api.adminRooms(), api.adminAudit()]);
-    Object.assign(state.admin, { users, rooms, audit });
+    const shown = state.admin.members?.room;
+    const [users, rooms, audit, people] = await Promise.all([
+      api.adminUsers(adminQuery),
+      api.adminRooms(),
+      api.adminAudit(),
+      shown ? api.adminMembers(shown).catch(() => undefined) : undefined,
+    ]);
+    Object.assign(state.admin, { users, rooms, audit, members: shown && people ? { room: shown, people } : undefined });
     await refreshStats();
   } catch (err) {
     fail(err);
@@ -251,6 +257,14 @@ const actions: ViewActions = {
   adminCreateRoom: (id, title) => administer(api.adminCreateRoom(id, title || id)),
   setArchived: (room, archived) => administer(api.adminUpdateRoom(room, { archived })),
   deleteRoom: (room) => administer(api.adminDeleteRoom(room)),
+  editRoom: (room, title, topic) => administer(api.adminEditRoom(room, { title, topic })),
+  showMembers(room) {
+    state.admin.members = { room, people: [] };
+    void refreshAdmin();
+  },
+  moderate: (room, what, username) => administer(api.adminModerate(room, what, username)),
+  resetPassword: (username, password) =>
+    administer(api.adminResetPassword(username, password).then(() => notify(`A new password is set for ${username}; their sessions ended.`))),
   closeThread() {
     state.thread = undefined;
     render();

@@ -68,7 +68,7 @@ export const initialState = (): AppState => ({
   inviteLink: undefined,
   thread: undefined,
   adminOpen: false,
-  admin: { stats: undefined, users: [], rooms: [], audit: [] },
+  admin: { stats: undefined, users: [], rooms: [], audit: [], members: undefined },
 });
 
 export function emptyRoom(id: string, title = id): RoomView {

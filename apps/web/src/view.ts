@@ -244,7 +244,6 @@ export class View {
       this.notice,
       this.signIn,
       this.chat,
-      this.adminConsole.root,
     );
   }
 
@@ -257,7 +256,9 @@ export class View {
     const adminShown = signedIn && state.user?.admin === true && state.adminOpen;
     this.adminButton.hidden = !(signedIn && state.user?.admin === true);
     this.adminButton.setAttribute('aria-pressed', String(adminShown));
-    this.adminConsole.root.hidden = !adminShown;
+    // In the page only while shown: its forms' labels never stand beside the chat's.
+    if (adminShown && !this.adminConsole.root.isConnected) this.chat.after(this.adminConsole.root);
+    if (!adminShown && this.adminConsole.root.isConnected) this.adminConsole.root.remove();
     if (adminShown) this.adminConsole.render(state.admin, state.user?.username);
     this.me.textContent = state.user ? `${state.user.username}${state.user.guest ? ' (guest)' : ''}` : '';
     this.status.textContent = !signedIn ? '' : state.status === 'online' ? 'Connected' : state.status === 'connecting' ? 'Connecting…' : 'Offline — reconnecting…';

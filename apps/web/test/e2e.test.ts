@@ -389,8 +389,9 @@ describe.skipIf(!haveChromium)('the web client in Chromium', () => {
       // Accounts: search, then deactivate pete with the keyboard.
       await consoleView.getByLabel('Search accounts', { exact: true }).fill('pet');
       await consoleView.getByRole('button', { name: 'Search' }).click();
+      // Only pete matches (olga was listed before the search answered).
+      await expect.poll(() => consoleView.getByRole('list', { name: 'Accounts' }).locator('li').count(), { timeout: POLL_MS }).toBe(1);
       await consoleView.getByRole('list', { name: 'Accounts' }).getByText(/^pete — /).waitFor();
-      expect(await consoleView.getByRole('list', { name: 'Accounts' }).locator('li').count()).toBe(1);
       await consoleView.getByRole('button', { name: 'Deactivate pete' }).focus();
       await page.keyboard.press('Enter');
       await consoleView.getByRole('list', { name: 'Accounts' }).getByText(/^pete \(deactivated\)/).waitFor();
@@ -407,6 +408,24 @@ describe.skipIf(!haveChromium)('the web client in Chromium', () => {
       await audit.getByText(/olga · update_room in #ops$/).waitFor();
       await audit.getByText(/olga · deactivate_user → pete$/).waitFor();
       await audit.getByText(/ADMIN_TOKEN · set_instance_role → olga$/).waitFor();
+      // A room's members: ban one, unban by name, rename the room.
+      await consoleView.getByRole('button', { name: 'Members of general' }).click();
+      const members = consoleView.getByRole('list', { name: 'Members of general' });
+      await members.getByText(/^alice/).waitFor();
+      await consoleView.getByRole('button', { name: 'Ban alice from general' }).click();
+      await audit.getByText(/olga · ban → alice in #general$/).waitFor();
+      await expect.poll(() => members.getByText(/^alice/).count(), { timeout: POLL_MS }).toBe(0);
+      await consoleView.getByLabel('Unban from general', { exact: true }).fill('alice');
+      await consoleView.getByRole('button', { name: 'Unban', exact: true }).click();
+      await audit.getByText(/olga · unban → alice in #general$/).waitFor();
+      await consoleView.getByLabel('Title of general').fill('General chat');
+      await consoleView.getByRole('button', { name: 'Save', exact: true }).click();
+      await consoleView.getByText('#general — General chat', { exact: true }).waitFor();
+      // A password reset, typed into the field that opens beside the account.
+      await consoleView.getByRole('button', { name: 'Reset the password of pete' }).click();
+      await consoleView.getByLabel('New password for pete', { exact: true }).fill('another long one');
+      await consoleView.getByRole('button', { name: 'Set', exact: true }).click();
+      await page.getByRole('alert').getByText('A new password is set for pete; their sessions ended.').waitFor();
       await page.screenshot({ path: path.join(shots, 'admin-console.png') });
       // Back to the chat.
       await page.getByRole('button', { name: 'Admin console' }).click();
