@@ -86,6 +86,25 @@ describe('the audit log', () => {
     await b.close();
   });
 
+  it('keeps invitations by moderators: by name, by link (never its token) and revocations', async () => {
+    const server = await start();
+    const alice = await signUp(server, 'alice');
+    await signUp(server, 'bob');
+    const api = (method: string, path: string, body?: unknown) =>
+      request(server, method, path, { token: alice.token, ...(body === undefined ? {} : { body }) });
+    expect((await api('POST', '/api/rooms', { id: 'club', title: 'Club', private: true })).status).toBe(201);
+    const invited = await api('POST', '/api/rooms/club/invitations', { username: 'bob' });
+    const link = await api('POST', '/api/rooms/club/invite-links', {});
+    expect((await api('DELETE', `/api/invitations/${invited.body.invitation.id}`)).status).toBe(204);
+    const res = await admin(server, 'GET', '/audit?room=club');
+    expect(res.body.entries.map((e: { action: string; target: string | null }) => [e.action, e.target])).toEqual([
+      ['revoke_invitation', null],
+      ['create_invite_link', null],
+      ['invite', 'bob'],
+    ]);
+    expect(res.text).not.toContain(link.body.token);
+  });
+
   it('records the client address a trusted proxy names, not the proxy', async () => {
     const server = await start({ TRUST_PROXY: '127.0.0.1' });
     await request(server, 'POST', '/api/admin/rooms', {

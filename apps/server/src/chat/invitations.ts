@@ -112,7 +112,8 @@ export class InvitationService {
   }
 
   /** The inviter, a moderator or the owner of its room, or an admin, takes it back. */
-  async revoke(asker: Asker, id: number): Promise<void> {
+  /** Returns the invitation's room. */
+  async revoke(asker: Asker, id: number): Promise<string> {
     const found = await this.store.getInvitation(id);
     if (!found) throw new DomainError('not_found', `no invitation ${id}`);
     if (asker !== 'admin') {
@@ -122,6 +123,7 @@ export class InvitationService {
     }
     if (!(await this.store.revokeInvitation(id))) throw new DomainError('conflict', 'the invitation is no longer pending');
     if (found.userId !== null) await this.notify([found.userId], { type: 'invitation_removed', id, reason: 'revoked' });
+    return found.roomId;
   }
 
   private checkUsable(found: InvitationRecord): void {

@@ -12,6 +12,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { recordAudit } from '../plugins/audit.js';
 import { requireUser } from '../plugins/auth.js';
 
 /** Direct conversations and invitations: how a signed-in user gets into a private room without an admin. */
@@ -45,6 +46,7 @@ export async function conversationRoutes(fastify: FastifyInstance) {
     },
     async (request, reply) => {
       const invitation = await app.invitations.invite(asker(request), request.params.id, request.body.username);
+      await recordAudit(request, 'invite', { room: request.params.id, target: invitation.username ?? undefined, invitation: invitation.id });
       return reply.status(201).send({ invitation });
     },
   );
@@ -60,7 +62,12 @@ export async function conversationRoutes(fastify: FastifyInstance) {
     {
       schema: { tags: ['invitations'], params: RoomParams, body: InviteLinkRequest.default({}), response: { 201: InviteLinkResponse, ...errors } },
     },
-    async (request, reply) => reply.status(201).send(await app.invitations.createLink(asker(request), request.params.id, request.body)),
+    async (request, reply) => {
+      const link = await app.invitations.createLink(asker(request), request.params.id, request.body);
+      // The token itself never goes into the log: it is a way in.
+      await recordAudit(request, 'create_invite_link', { room: request.params.id, invitation: link.invitation.id });
+      return reply.status(201).send(link);
+    },
   );
 
   app.get(
@@ -84,7 +91,8 @@ export async function conversationRoutes(fastify: FastifyInstance) {
     '/api/invitations/:id',
     { schema: { tags: ['invitations'], params: InvitationParams, response: { 204: z.null(), ...errors } } },
     async (request, reply) => {
-      await app.invitations.revoke(asker(request), request.params.id);
+      const room = await app.invitations.revoke(asker(request), request.params.id);
+      await recordAudit(request, 'revoke_invitation', { room, invitation: request.params.id });
       return reply.status(204).send(null);
     },
   );
