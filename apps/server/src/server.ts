@@ -50,7 +50,7 @@ async function main(): Promise<void> {
       // Which store, and where: never the password of a DATABASE_URL.
       store: config.databaseUrl ? 'postgresql' : 'sqlite',
       database: config.databaseUrl ? redactUrl(config.databaseUrl) : path.resolve(config.databasePath),
-      admin: config.adminToken ? 'enabled' : 'disabled (set ADMIN_TOKEN)',
+      admin: config.adminToken ? 'admin accounts and ADMIN_TOKEN' : 'admin accounts only (pnpm admin promote <username>)',
       // 'native' unless the masking addon could not be built (then large frames cost more CPU, and the line says why).
       masking: maskFallbackReason === undefined ? maskBackend : `${maskBackend} (${maskFallbackReason})`,
     },
