@@ -51,14 +51,16 @@ export function createChatMetrics() {
   const registers = [registry];
   const gauges = new Map<string, () => number>();
   const chatMessagesStored = new Counter({ name: 'chat_messages_stored_total', help: 'Chat messages committed to the database', registers });
+  const messagesIn = new HotCounter(registry, 'chat_ws_messages_in_total', 'WebSocket messages received from clients');
+  const messagesOut = new HotCounter(registry, 'chat_ws_messages_out_total', 'WebSocket messages sent to clients');
   return {
     /** The figures the admin console shows, from the same counters as /metrics. */
     async snapshot(): Promise<{ connections: number; messagesStored: number; messagesIn: number; messagesOut: number }> {
       return {
         connections: gauges.get('chat_ws_connections')?.() ?? 0,
         messagesStored: (await chatMessagesStored.get()).values[0]?.value ?? 0,
-        messagesIn: this.messagesIn.total,
-        messagesOut: this.messagesOut.total,
+        messagesIn: messagesIn.total,
+        messagesOut: messagesOut.total,
       };
     },
     registry,
@@ -77,8 +79,8 @@ export function createChatMetrics() {
         },
       });
     },
-    messagesIn: new HotCounter(registry, 'chat_ws_messages_in_total', 'WebSocket messages received from clients'),
-    messagesOut: new HotCounter(registry, 'chat_ws_messages_out_total', 'WebSocket messages sent to clients'),
+    messagesIn,
+    messagesOut,
     chatMessagesStored,
     fanout: new Histogram({
       name: 'chat_broadcast_fanout',

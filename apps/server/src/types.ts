@@ -1,5 +1,5 @@
 import type { AuthService, AuthUser } from './auth/auth-service.js';
-import type { UserAdministration } from './auth/user-admin.js';
+import type { SessionCloser, UserAdministration } from './auth/user-admin.js';
 import type { ChatService } from './chat/chat-service.js';
 import type { ConversationService } from './chat/conversations.js';
 import type { InvitationService } from './chat/invitations.js';
@@ -21,6 +21,8 @@ declare module 'fastify' {
     invitations: InvitationService;
     /** The admin's user management. */
     users: UserAdministration;
+    /** Ends sessions' and users' sockets on every node. */
+    sessionCloser: SessionCloser;
   }
   interface FastifyRequest {
     /** Set by the `requireUser` pre-handler. */

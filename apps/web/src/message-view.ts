@@ -1,6 +1,7 @@
 import type { ChatMessage } from '@chat/schema';
 import { el } from './people-view.js';
-import { MENTION_PATTERN, isMe, mentionsMe } from './state.js';
+import { MENTION_PATTERN } from '@chat/schema';
+import { isMe, mentionsMe } from './state.js';
 
 /** The emoji offered by the "React" button (any emoji may be sent; these are one click away). */
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '🎉', '😮', '👀'];

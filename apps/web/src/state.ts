@@ -1,5 +1,6 @@
 import type { ChatMessage, Invitation, RoomKind, RoomRole, RoomSummary, ServerMessage, User } from '@chat/schema';
 import type { AdminData } from './admin-view.js';
+import { MENTION_PATTERN } from '@chat/schema';
 
 /** One room as the client knows it. */
 export interface RoomView {
@@ -316,8 +317,6 @@ export function roomLabel(room: RoomView, me: string | undefined): string {
 /** Whether the person may pin messages here (a moderator, or anyone in a direct conversation). */
 export const canPin = (room: RoomView): boolean => room.kind === 'direct' || room.role === 'owner' || room.role === 'moderator';
 
-/** `@name` as the server reads a mention: a username, not inside a word or an e-mail address. */
-export const MENTION_PATTERN = /(?<![\w.@-])@([a-zA-Z0-9_.-]{2,32})(?![a-zA-Z0-9_.-])/g;
 
 /** Whether a mentioned name (without its `@`) is `me`, or everyone (`room`). */
 export function isMe(name: string, me: string | undefined): boolean {

@@ -6,6 +6,13 @@ export const CHAT_SUBPROTOCOL = 'chat.v1';
 /** `^[a-zA-Z0-9_.-]{2,32}$`; unique regardless of case. */
 export const Username = z.string().regex(/^[a-zA-Z0-9_.-]{2,32}$/, 'a username is 2–32 of a-z, A-Z, 0-9, _ . -');
 
+/**
+ * `@name` as the server reads a mention (and the web client marks it): a
+ * username, not inside a word or an e-mail address. Global: use with
+ * `matchAll`. `@room` matches too and means everyone.
+ */
+export const MENTION_PATTERN = /(?<![\w.@-])@([a-zA-Z0-9_.-]{2,32})(?![a-zA-Z0-9_.-])/g;
+
 /** `^[a-z0-9][a-z0-9-]{0,63}$` */
 export const RoomId = z
   .string()

@@ -1,3 +1,4 @@
+import { MENTION_PATTERN } from '@chat/schema';
 import { DomainError } from '../domain-error.js';
 import type { ChatStore } from '../storage/store.js';
 import type { RoomService } from './rooms.js';
@@ -5,8 +6,6 @@ import type { RoomService } from './rooms.js';
 /** Distinct people one message may mention (`@room` aside): more is refused as a flood. */
 export const MAX_MENTIONS = 20;
 
-/** Names as a username is written (2–32 of a-z, 0-9, _ . -), not inside a word or an e-mail address. */
-const MENTION = /(?<![\w.@-])@([a-zA-Z0-9_.-]{2,32})(?![a-zA-Z0-9_.-])/g;
 
 export interface MentionsInText {
   /** Lower-cased, each once; a name ending in `.` or `-` also without it ("@bob." at the end of a sentence). */
@@ -19,7 +18,7 @@ export interface MentionsInText {
 export function mentionsIn(text: string): MentionsInText {
   const written = new Set<string>();
   let room = false;
-  for (const match of text.matchAll(MENTION)) {
+  for (const match of text.matchAll(MENTION_PATTERN)) {
     const name = match[1]!.toLowerCase();
     if (name === 'room') room = true;
     else written.add(name);

@@ -5,7 +5,7 @@ import { InProcessBroker, type Broker } from '../chat/events.js';
 import { InProcessPresence, type PresenceRegistry } from '../chat/presence.js';
 import { openRedisCluster } from '../cluster/redis-cluster.js';
 import { redactUrl } from '../redact-url.js';
-import { UserAdministration } from '../auth/user-admin.js';
+import { UserAdministration, type SessionCloser } from '../auth/user-admin.js';
 
 export interface ChatPluginOptions {
   broker?: Broker;
@@ -69,17 +69,16 @@ export const chatPlugin = fp(
     app.decorate('invitations', chat.invitations);
     app.decorate('broker', broker);
     // Sessions and sockets end on every node through node events (plugins/realtime.ts closes them).
-    app.decorate(
-      'users',
-      new UserAdministration(app.store, {
-        sessions: async (hashes) => {
-          for (const session of hashes) await broker.publishNode({ kind: 'session_ended', session });
-        },
-        user: async (userId) => {
-          await broker.publishNode({ kind: 'user_deactivated', userId });
-        },
-      }),
-    );
+    const closer: SessionCloser = {
+      sessions: async (hashes) => {
+        for (const session of hashes) await broker.publishNode({ kind: 'session_ended', session });
+      },
+      user: async (userId) => {
+        await broker.publishNode({ kind: 'user_deactivated', userId });
+      },
+    };
+    app.decorate('sessionCloser', closer);
+    app.decorate('users', new UserAdministration(app.store, closer));
     app.decorate('presence', presence);
   },
   { name: 'chat', dependencies: ['storage', 'metrics', 'audit'] },

@@ -289,12 +289,6 @@ export const realtimePlugin = fp(
       if (!open) return;
       for (const conn of open) conn.close(SIGNED_OUT, 'signed out');
     });
-    app.decorate('closeSessionSockets', async (token: string): Promise<void> => {
-      await app.broker.publishNode({ kind: 'session_ended', session: hashToken(token) });
-    });
-    app.decorate('closeSessionSocketsByHash', async (hashes: readonly string[]): Promise<void> => {
-      for (const session of hashes) await app.broker.publishNode({ kind: 'session_ended', session });
-    });
 
     app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       onUpgrade(request, socket, head).catch((err) => {
@@ -325,11 +319,3 @@ export const realtimePlugin = fp(
   { name: 'realtime', dependencies: ['auth', 'chat', 'metrics'] },
 );
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** Closes (4001) the WebSockets opened with `token`'s session, on every node; rejects if the bus could not carry it. */
-    closeSessionSockets(token: string): Promise<void>;
-    /** The same for sessions named by their token hashes (ended by a password change or a revocation). */
-    closeSessionSocketsByHash(hashes: readonly string[]): Promise<void>;
-  }
-}

@@ -16,7 +16,7 @@ export async function accountRoutes(fastify: FastifyInstance) {
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
   const closeSockets = async (request: FastifyRequest, hashes: string[]) => {
     try {
-      await app.closeSessionSocketsByHash(hashes);
+      await app.sessionCloser.sessions(hashes);
     } catch (err) {
       // The sessions are gone from the database; only other nodes' sockets stay open until they reconnect.
       request.log.error({ err }, 'could not tell the other nodes that sessions ended');

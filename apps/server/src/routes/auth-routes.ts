@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Session } from '../auth/auth-service.js';
 import { DomainError } from '../domain-error.js';
 import { KeyedRateLimiter } from '../chat/rate-limiter.js';
+import { hashToken } from '../auth/tokens.js';
 import { SESSION_COOKIE, requireUser, tokenFrom } from '../plugins/auth.js';
 
 /** POST /api/auth/{register,login,guest,logout}, GET /api/me and GET /api/session. */
@@ -74,7 +75,7 @@ export async function authRoutes(fastify: FastifyInstance) {
     async (request, reply) => {
       await app.auth.logout(request.sessionToken!);
       try {
-        await app.closeSessionSockets(request.sessionToken!);
+        await app.sessionCloser.sessions([hashToken(request.sessionToken!)]);
       } catch (err) {
         // The session is gone from the database (no node accepts it again) and
         // this node's sockets are closed; only other nodes' stay open until their
