@@ -22,6 +22,7 @@ import { authRoutes } from './routes/auth-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { messageRoutes } from './routes/message-routes.js';
 import { roomRoutes } from './routes/room-routes.js';
+import { searchRoutes } from './routes/search-routes.js';
 import type { ChatStore } from './storage/store.js';
 import './types.js';
 
@@ -100,6 +101,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(accountRoutes);
   await app.register(roomRoutes);
   await app.register(messageRoutes);
+  await app.register(searchRoutes);
   await app.register(conversationRoutes);
   await app.register(adminRoutes);
   return app;

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../src/storage/postgres/postgres-store.js';
+import { SCHEMA_VERSION } from '../src/storage/sqlite/migrations.js';
 import { openSqliteStore } from '../src/storage/sqlite/sqlite-store.js';
 import type { ChatStore } from '../src/storage/store.js';
 import { postgresSchemaAt, sqliteFileAt } from './helpers/older-database.js';
@@ -56,7 +57,7 @@ describe('migration 3 (roles, direct conversations, invitations) on SQLite', () 
     const file = await sqliteFileAt(2, VERSION_2_DATA, cleanups);
     const store = openSqliteStore(file, { synchronous: 'FULL' });
     cleanups.push(() => store.close());
-    expect(store.db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get()).toBe(7);
+    expect(store.db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get()).toBe(SCHEMA_VERSION);
     await checkUpgraded(store);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../src/storage/postgres/postgres-store.js';
+import { SCHEMA_VERSION } from '../src/storage/sqlite/migrations.js';
 import { openSqliteStore } from '../src/storage/sqlite/sqlite-store.js';
 import type { ChatStore } from '../src/storage/store.js';
 import { postgresSchemaAt, sqliteFileAt } from './helpers/older-database.js';
@@ -64,7 +65,7 @@ describe('migration 4 (replies, reactions, pins, mentions) on SQLite', () => {
     const file = await sqliteFileAt(3, VERSION_3_DATA, cleanups);
     const store = openSqliteStore(file, { synchronous: 'FULL' });
     cleanups.push(() => store.close());
-    expect(store.db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get()).toBe(7);
+    expect(store.db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get()).toBe(SCHEMA_VERSION);
     await checkUpgraded(store);
   });
 });

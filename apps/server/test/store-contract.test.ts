@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../src/storage/postgres/postgres-store.js';
 import { openSqliteStore } from '../src/storage/sqlite/sqlite-store.js';
-import { ConflictError, type AppendResult, type ChatStore, type NewMessage } from '../src/storage/store.js';
+import { ConflictError, type AppendResult, type ChatStore, type MessageRecord, type NewMessage, type SearchTerm } from '../src/storage/store.js';
 import { tempDir } from './helpers/build.js';
 import { adminQuery, databaseUrl, dropSchema, freshSchemaName, postgresUnavailable } from './helpers/postgres.js';
 
@@ -794,6 +794,63 @@ for (const backend of backends) {
         expect(again.seq).toBe(1);
         expect((await store.getMessage('general', again.id))!.reactions).toEqual([]);
         expect((await store.listRoomsForUser(bob.id)).find((r) => r.id === 'general')).toMatchObject({ mentions: 0 });
+      });
+    });
+
+    describe('search', () => {
+      const word = (w: string, prefix = false) => ({ words: [w], prefix });
+      const texts = (found: MessageRecord[]) => found.map((m) => m.text);
+
+      it('finds words, prefixes and phrases in any case and accent, newest first, in the rooms of the user only', async () => {
+        const alice = await aliceInGeneral();
+        const bob = await store.createUser('bob', 'hash', false);
+        await store.createRoom({ id: 'secret', title: 'Secret', topic: '', private: true, createdBy: bob.id });
+        await store.addMember('secret', bob.id);
+        await store.appendMessages([
+          message('general', alice.id, 'g1', 'The DEPLOYMENT went fine'),
+          message('general', alice.id, 'g2', 'deploy the app, then the café'),
+          message('secret', bob.id, 's1', 'deploy the secret app'),
+          message('general', alice.id, 'g3', 'Ελληνικά και ΣΊΣΥΦΟΣ, Straße, ｆｕｌｌ width'),
+        ]);
+        const mine = (terms: SearchTerm[], limit = 10) => store.searchMessages({ terms, scope: { userId: alice.id }, limit });
+        expect(texts(await mine([word('deplo', true)]))).toEqual(['deploy the app, then the café', 'The DEPLOYMENT went fine']);
+        expect(texts(await mine([word('deploy')]))).toEqual(['deploy the app, then the café']);
+        expect(texts(await mine([{ words: ['the', 'app'], prefix: false }]))).toEqual(['deploy the app, then the café']);
+        expect(texts(await mine([{ words: ['app', 'the'], prefix: false }]))).toEqual([]);
+        expect(texts(await mine([word('cafe'), word('deplo', true)]))).toEqual(['deploy the app, then the café']);
+        for (const w of ['σισυφοσ', 'ελληνικα', 'strasse', 'full']) expect(texts(await mine([word(w)]))).toHaveLength(1);
+        expect(texts(await mine([word('secret')]))).toEqual([]);
+        // Bob finds his private room; one room's scope finds only there.
+        expect(texts(await store.searchMessages({ terms: [word('deplo', true)], scope: { userId: bob.id }, limit: 10 }))).toEqual([
+          'deploy the secret app',
+        ]);
+        expect(texts(await store.searchMessages({ terms: [word('app')], scope: { roomId: 'general' }, limit: 10 }))).toEqual([
+          'deploy the app, then the café',
+        ]);
+        // Paging by id.
+        const [newest] = await mine([word('deplo', true)], 1);
+        expect(texts(await store.searchMessages({ terms: [word('deplo', true)], scope: { userId: alice.id }, before: newest!.id, limit: 10 }))).toEqual(
+          ['The DEPLOYMENT went fine'],
+        );
+      });
+
+      it('keeps the index in step with edits, deletions and a deleted room', async () => {
+        const alice = await aliceInGeneral();
+        const [a, b] = (await store.appendMessages([message('general', alice.id, 'e1', 'old words'), message('general', alice.id, 'e2', 'other words')])).map(stored);
+        const find = async (w: string) => texts(await store.searchMessages({ terms: [word(w)], scope: { userId: alice.id }, limit: 10 }));
+        await store.editMessage('general', a!.id, 'new text', 5);
+        expect(await find('old')).toEqual([]);
+        expect(await find('new')).toEqual(['new text']);
+        await store.deleteMessage('general', b!.id, 6);
+        expect(await find('other')).toEqual([]);
+        expect(await find('words')).toEqual([]);
+        // Pinning changes no text: the message stays found.
+        await store.setPinned('general', a!.id, 7);
+        expect(await find('new')).toEqual(['new text']);
+        await store.deleteRoom('general');
+        await store.createRoom({ id: 'general', title: 'General again', topic: '', private: false, createdBy: alice.id });
+        await store.addMember('general', alice.id);
+        expect(await find('new')).toEqual([]);
       });
     });
 

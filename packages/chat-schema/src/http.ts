@@ -82,6 +82,34 @@ export const ReactionParams = z.object({ id: RoomId, messageId: z.coerce.number(
 /** What a reaction request left: the emoji's count on the message, and whether yours is on it. */
 export const ReactionResponse = z.object({ emoji: z.string(), count: z.number().int().nonnegative(), mine: z.boolean() });
 
+/** `GET /api/search`: see docs/search.md for what `q` may say. */
+export const SearchQuery = z.object({
+  q: z.string().min(1).max(200),
+  /** Only this room (one the caller may read); otherwise every room they are in and their direct conversations. */
+  room: RoomId.optional(),
+  /** Paging: results older than this message id (the previous page's `nextBefore`). */
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+/** One message found; `snippet` is plain text, `highlights` its matched ranges ([start, end) in UTF-16 code units). */
+export const SearchResult = z.object({
+  room: RoomId,
+  id: z.number().int(),
+  seq: Seq,
+  author: z.string(),
+  text: z.string(),
+  ts: z.number().int(),
+  snippet: z.string(),
+  highlights: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])),
+});
+export const SearchResponse = z.object({
+  results: z.array(SearchResult),
+  /** Pass as `before` for the next (older) page; null when there is none. */
+  nextBefore: z.number().int().nullable(),
+});
+export type SearchResult = z.infer<typeof SearchResult>;
+export type SearchResponse = z.infer<typeof SearchResponse>;
+
 export const ChangePasswordRequest = z.object({
   currentPassword: z.string().min(1).max(256),
   newPassword: z.string().min(8).max(256),

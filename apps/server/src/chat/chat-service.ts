@@ -19,6 +19,7 @@ import { RoomFanout } from './room-fanout.js';
 import { RoomService } from './rooms.js';
 import { SendGate } from './send-gate.js';
 import { Sender } from './sender.js';
+import { MessageSearch } from './search.js';
 import { Threads } from './threads.js';
 import { UserNotices } from './user-notices.js';
 import { toChatMessage } from './wire.js';
@@ -86,6 +87,7 @@ export class ChatService {
   readonly reactions: Reactions;
   readonly pins: Pins;
   readonly threads: Threads;
+  readonly search: MessageSearch;
   private readonly notices: UserNotices;
   private readonly local: LocalRooms;
   private readonly delivery: RoomDelivery;
@@ -128,6 +130,7 @@ export class ChatService {
     this.reactions = new Reactions(store, broker, this.rooms, this.gate);
     this.pins = new Pins(store, broker, this.rooms);
     this.threads = new Threads(store, this.rooms);
+    this.search = new MessageSearch(store, this.rooms);
     const mentions = new Mentions(store, this.rooms);
     this.sender = new Sender(this.writer, this.local, this.gate, this.threads, mentions, this.notices.notify, background);
     const fanout = new RoomFanout(this.local, this.delivery, observer && ((n) => observer.fanout(n)));

@@ -208,6 +208,49 @@ export type ReactionChange =
   /** The message has `maxDistinct` different emoji already. */
   | { status: 'too_many' };
 
+/**
+ * What a searchable word is, for the domain's queries and both stores' indexes
+ * alike, so that SQLite and PostgreSQL find the same messages: compatibility
+ * decomposition (NFKD: ligatures, full-width forms, "é" as e + accent), marks
+ * removed (diacritics: "café" is "cafe"), lower case (with "ß" as "ss"), then the runs of letters
+ * and digits of any script. Punctuation and spaces separate words, so
+ * "deploy-ment" is two. Scripts written without spaces (Chinese, Japanese)
+ * give one word per run of characters, found by its beginning (prefix).
+ */
+export function searchWords(text: string): string[] {
+  // Two of Unicode's full case foldings that lower case leaves: ß is ss, final ς is σ.
+  const folded = text.normalize('NFKD').replace(MARKS, '').toLowerCase().replace(SS, 'ss').replace(FINAL_SIGMA, 'σ');
+  const words = folded.match(WORD);
+  if (!words) return [];
+  // A word longer than this is cut: PostgreSQL refuses lexemes past 2 KiB.
+  for (let i = 0; i < words.length; i++) if (words[i]!.length > MAX_WORD_CHARS) words[i] = words[i]!.slice(0, MAX_WORD_CHARS);
+  return words;
+}
+const MARKS = /\p{M}+/gu;
+const SS = /ß/g;
+const FINAL_SIGMA = /ς/g;
+const WORD = /[\p{L}\p{N}]+/gu;
+export const MAX_WORD_CHARS = 256;
+
+/**
+ * One part of a search, every part of which a message must match: a word
+ * (`prefix`: also any word beginning with it), or a phrase (its words one
+ * after another, each whole). Words are `searchWords` output.
+ */
+export interface SearchTerm {
+  words: string[];
+  prefix: boolean;
+}
+
+export interface SearchFilter {
+  terms: SearchTerm[];
+  /** The rooms searched: every room the user is a member of (direct conversations included), or one room the domain has let them read. */
+  scope: { userId: number } | { roomId: string };
+  /** Paging: messages with a smaller id (older). */
+  before?: number | undefined;
+  limit: number;
+}
+
 /** The outcome of one message in a batch: stored now, stored before (same clientMsgId), or refused. */
 export type AppendResult =
   | { status: 'stored'; message: MessageRecord }
@@ -363,6 +406,8 @@ export interface ChatStore {
   setPinned(roomId: string, id: number, pinnedAt: number | null): Awaitable<MessageRecord | undefined>;
   /** The room's pinned messages, the latest pin first. */
   pinnedMessages(roomId: string): Awaitable<MessageRecord[]>;
+  /** Messages that match every term, not deleted, in the filter's rooms, newest (largest id) first. */
+  searchMessages(filter: SearchFilter): Awaitable<MessageRecord[]>;
   /** The room's members among these usernames (any case): whom a message's mentions reach. */
   membersNamed(roomId: string, usernames: readonly string[]): Awaitable<Array<{ userId: number; username: string }>>;
 

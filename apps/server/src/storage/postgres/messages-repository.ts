@@ -26,17 +26,18 @@
 import type { Pool, PoolClient } from 'pg';
 import { toMessage, type MessageRow } from '../message-row.js';
 import { QUOTE_CHARS, type AppendResult, type MessageRecord, type NewMessage, type ReactionChange } from '../store.js';
+import { searchVector } from './search-text.js';
 import { inTransaction, statement, withoutNul } from './sql.js';
 
 // As in SQLite: the parent of a reply (p) joined in for its quote, reply counts and reactions per row through their indexes.
-const COLUMNS = `m.id, m.room_id, m.seq, m.author_id, u.username AS author,
+export const COLUMNS = `m.id, m.room_id, m.seq, m.author_id, u.username AS author,
   m.text, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.pinned_at, m.reply_to,
   p.seq AS reply_seq, pu.username AS reply_author, left(p.text, ${QUOTE_CHARS}) AS reply_text, p.deleted_at IS NOT NULL AS reply_deleted,
   (SELECT COUNT(*) FROM messages c WHERE c.reply_to = m.id AND c.deleted_at IS NULL) AS replies,
   (SELECT json_agg(json_build_array(r.emoji, ru.username) ORDER BY r.created_at, r.emoji)
      FROM reactions r JOIN users ru ON ru.id = r.user_id WHERE r.message_id = m.id) AS reactions`;
 const PARENT = 'LEFT JOIN messages p ON p.id = m.reply_to LEFT JOIN users pu ON pu.id = p.author_id';
-const FROM = `messages m JOIN users u ON u.id = m.author_id ${PARENT}`;
+export const FROM = `messages m JOIN users u ON u.id = m.author_id ${PARENT}`;
 /** The rows a data-modifying CTE named `m` returned (its RETURNING *), with their author. */
 const FROM_CTE = `m JOIN users u ON u.id = m.author_id ${PARENT}`;
 
@@ -59,8 +60,8 @@ const byKey = statement<MessageRow>('messages_by_key', `SELECT ${COLUMNS} FROM $
 const insertMany = statement<MessageRow>(
   'messages_insert_many',
   `WITH m AS (
-     INSERT INTO messages (room_id, seq, author_id, text, client_msg_id, created_at, reply_to)
-     SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
+     INSERT INTO messages (room_id, seq, author_id, text, client_msg_id, created_at, reply_to, search_vector)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::tsvector[])
      ON CONFLICT (client_msg_id, author_id) DO NOTHING
      RETURNING *)
    SELECT ${COLUMNS} FROM ${FROM_CTE}`,
@@ -68,7 +69,8 @@ const insertMany = statement<MessageRow>(
 const insertOne = statement<MessageRow>(
   'messages_insert_one',
   `WITH m AS (
-     INSERT INTO messages (room_id, seq, author_id, text, client_msg_id, created_at, reply_to) VALUES ($1, $2, $3, $4, $5, $6, $7)
+     INSERT INTO messages (room_id, seq, author_id, text, client_msg_id, created_at, reply_to, search_vector)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::tsvector)
      ON CONFLICT (client_msg_id, author_id) DO NOTHING
      RETURNING *)
    SELECT ${COLUMNS} FROM ${FROM_CTE}`,
@@ -89,14 +91,15 @@ const before = statement<MessageRow>(
 const edit = statement<MessageRow>(
   'messages_edit',
   `WITH m AS (
-     UPDATE messages SET text = $1, edited_at = $2 WHERE room_id = $3 AND id = $4 AND deleted_at IS NULL RETURNING *)
+     UPDATE messages SET text = $1, edited_at = $2, search_vector = $5::tsvector
+      WHERE room_id = $3 AND id = $4 AND deleted_at IS NULL RETURNING *)
    SELECT ${COLUMNS} FROM ${FROM_CTE}`,
 );
 // Its reactions and mentions go in the same statement (the row returned still sees the reactions: dropped in code).
 const remove = statement<MessageRow>(
   'messages_delete',
   `WITH m AS (
-     UPDATE messages SET text = '', deleted_at = $1, pinned_at = NULL
+     UPDATE messages SET text = '', deleted_at = $1, pinned_at = NULL, search_vector = NULL
       WHERE room_id = $2 AND id = $3 AND deleted_at IS NULL RETURNING *),
    gone_reactions AS (DELETE FROM reactions WHERE message_id IN (SELECT id FROM m)),
    gone_mentions AS (DELETE FROM mentions WHERE room_id = $2 AND seq IN (SELECT seq FROM m))
@@ -158,7 +161,16 @@ type Mode = 'one-statement' | 'one-by-one';
 interface Fresh {
   index: number;
   key: string;
-  values: [roomId: string, seq: number, authorId: number, text: string, clientMsgId: string, ts: number, replyTo: number | null];
+  values: [
+    roomId: string,
+    seq: number,
+    authorId: number,
+    text: string,
+    clientMsgId: string,
+    ts: number,
+    replyTo: number | null,
+    searchVector: string,
+  ];
 }
 
 /**
@@ -211,6 +223,7 @@ async function appendIn(client: PoolClient, batch: NewMessage[], mode: Mode): Pr
         clientMsgIds[index]!,
         message.ts,
         message.replyTo?.id ?? null,
+        searchVector(message.text),
       ],
     };
     if (mode === 'one-statement') {
@@ -309,7 +322,7 @@ export function createMessagesRepository(pool: Pool) {
       return (await before(pool, [roomId, beforeSeq ?? Number.MAX_SAFE_INTEGER, limitOf(limit)])).rows.map(toMessage);
     },
     async edit(roomId: string, id: number, text: string, at: number): Promise<MessageRecord | undefined> {
-      const { rows } = await edit(pool, [withoutNul(text), at, roomId, id]);
+      const { rows } = await edit(pool, [withoutNul(text), at, roomId, id, searchVector(text)]);
       return rows[0] && toMessage(rows[0]);
     },
     async remove(roomId: string, id: number, at: number): Promise<MessageRecord | undefined> {

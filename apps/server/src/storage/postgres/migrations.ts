@@ -1,4 +1,5 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import { indexStoredMessages } from './search-repository.js';
 import { inTransaction } from './sql.js';
 
 /**
@@ -10,7 +11,10 @@ import { inTransaction } from './sql.js';
  * Key columns that are sorted on (room ids, username keys) use the "C"
  * collation: byte order, as SQLite sorts them, whatever the database's locale.
  */
-const MIGRATIONS: string[] = [
+/** A step is SQL, or SQL and then a data step in JavaScript (in the same transaction). */
+type Migration = string | { sql: string; then: (client: PoolClient) => Promise<void> };
+
+const MIGRATIONS: Migration[] = [
   // 1: users, sessions, rooms, membership, bans, messages.
   `
   CREATE TABLE users (
@@ -146,6 +150,16 @@ const MIGRATIONS: string[] = [
   CREATE INDEX audit_log_actor ON audit_log(actor, id);
   CREATE INDEX audit_log_room ON audit_log(room, id) WHERE room IS NOT NULL;
   `,
+  // 8: full-text search: each message's words as a tsvector (search-text.ts) under a GIN
+  // index. The vectors of the messages already stored are written by the data step:
+  // they are folded in JavaScript, as new messages are, so that both stores find alike.
+  {
+    sql: `
+    ALTER TABLE messages ADD COLUMN search_vector tsvector;   -- NULL once deleted
+    CREATE INDEX messages_search ON messages USING gin (search_vector);
+    `,
+    then: (client) => indexStoredMessages(client),
+  },
 ];
 
 /** The first key of the advisory lock: "chat" in ASCII, so the lock is recognisable in pg_locks. */
@@ -168,7 +182,9 @@ export async function migrate(pool: Pool, target = MIGRATIONS.length): Promise<n
     await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
     const { rows } = await client.query<{ v: number }>('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations');
     for (let version = rows[0]!.v + 1; version <= target; version++) {
-      await client.query(MIGRATIONS[version - 1]!);
+      const step = MIGRATIONS[version - 1]!;
+      await client.query(typeof step === 'string' ? step : step.sql);
+      if (typeof step !== 'string') await step.then(client);
       await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, Date.now()]);
     }
     return true;

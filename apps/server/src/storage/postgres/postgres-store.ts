@@ -3,6 +3,7 @@ import type { ChatStore } from '../store.js';
 import { createInvitationsRepository } from './invitations-repository.js';
 import { createAuditRepository } from './audit-repository.js';
 import { createMessagesRepository } from './messages-repository.js';
+import { createSearchRepository } from './search-repository.js';
 import { migrate } from './migrations.js';
 import { createRoomsRepository } from './rooms-repository.js';
 import { redactUrl } from '../../redact-url.js';
@@ -62,6 +63,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const rooms = createRoomsRepository(pool);
   const invitations = createInvitationsRepository(pool);
   const messages = createMessagesRepository(pool);
+  const search = createSearchRepository(pool);
   const audit = createAuditRepository(pool);
   try {
     if (schema !== undefined) {
@@ -139,6 +141,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     setPinned: messages.setPinned,
     pinnedMessages: messages.pinnedMessages,
     membersNamed: messages.membersNamed,
+    searchMessages: search.search,
     async ping() {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, PING_TIMEOUT_MS, false)));

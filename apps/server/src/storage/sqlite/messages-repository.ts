@@ -6,7 +6,7 @@ import { fromOutcomes, markDuplicate, markRoomGone, markStored, newOutcomes, typ
 // A reply's parent (p) is joined in for its quote; reply counts and reactions
 // are read per row through indexes that hold only replies and reactions, so a
 // room without either pays a probe each, not a scan.
-const COLUMNS = `m.id, m.room_id, m.seq, m.author_id, (SELECT username FROM users WHERE id = m.author_id) AS author,
+export const COLUMNS = `m.id, m.room_id, m.seq, m.author_id, (SELECT username FROM users WHERE id = m.author_id) AS author,
   m.text, m.client_msg_id, m.created_at, m.edited_at, m.deleted_at, m.pinned_at, m.reply_to,
   p.seq AS reply_seq, (SELECT username FROM users WHERE id = p.author_id) AS reply_author,
   substr(p.text, 1, ${QUOTE_CHARS}) AS reply_text, p.deleted_at IS NOT NULL AS reply_deleted,

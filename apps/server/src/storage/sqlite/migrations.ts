@@ -165,7 +165,33 @@ const MIGRATIONS: string[] = [
   CREATE INDEX audit_log_actor ON audit_log(actor, id);
   CREATE INDEX audit_log_room ON audit_log(room, id) WHERE room IS NOT NULL;
   `,
+  // 8: full-text search. The index holds each message's words as searchWords
+  // (storage/store.ts) gives them, through the search_words function every
+  // connection registers (connection.ts), so both stores split and fold text
+  // alike. Contentless (the text is in messages already); the triggers keep it
+  // in step with every insert, edit, deletion and room deletion (a cascade
+  // fires them too), inside the transaction of the write. Prefix indexes for
+  // 2 and 3 characters: a short prefix would otherwise merge every word it
+  // begins (see docs/benchmarks.md for what they cost the writer).
+  `
+  CREATE VIRTUAL TABLE messages_fts USING fts5(words, content = '', contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 0', prefix = '2 3');
+  INSERT INTO messages_fts (rowid, words) SELECT id, search_words(text) FROM messages WHERE deleted_at IS NULL;
+  CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, words) VALUES (new.id, search_words(new.text));
+  END;
+  CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+    DELETE FROM messages_fts WHERE rowid = old.id;
+    INSERT INTO messages_fts (rowid, words) SELECT new.id, search_words(new.text) WHERE new.deleted_at IS NULL;
+  END;
+  CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    DELETE FROM messages_fts WHERE rowid = old.id;
+  END;
+  `,
 ];
+
+/** The schema version today's code migrates to. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Applies the steps up to `target` (all of them unless a test wants an older schema); returns the version reached. */
 export function migrate(db: Database, target = MIGRATIONS.length): number {

@@ -8,6 +8,7 @@ import { createInvitationsRepository } from './invitations-repository.js';
 import { createMessagesRepository } from './messages-repository.js';
 import { migrate } from './migrations.js';
 import { createRoomsRepository } from './rooms-repository.js';
+import { createSearchRepository } from './search-repository.js';
 import { Checkpointer, WriterThread, type WriteTarget } from './writer.js';
 import { createSessionsRepository, createUsersRepository } from './users-repository.js';
 
@@ -50,6 +51,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   const invitations = createInvitationsRepository(db);
   const messages = createMessagesRepository(db);
   const audit = createAuditRepository(db);
+  const search = createSearchRepository(db);
   sessions.purgeExpired(Date.now());
   const health = db.prepare('SELECT 1 AS ok');
 
@@ -123,6 +125,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     setPinned: write ? write('messages', 'setPinned') : messages.setPinned,
     pinnedMessages: messages.pinnedMessages,
     membersNamed: messages.membersNamed,
+    searchMessages: search.search,
     ping: () => (health.get() as { ok: number } | undefined)?.ok === 1,
     close: async () => {
       // The writer first: it finishes the batch it holds, then the last connection closes (and checkpoints).
