@@ -12,7 +12,7 @@ import { inTransaction } from './sql.js';
  * collation: byte order, as SQLite sorts them, whatever the database's locale.
  */
 /** A step is SQL, or SQL and then a data step in JavaScript (in the same transaction). */
-type Migration = string | { sql: string; then: (client: PoolClient) => Promise<void> };
+type Migration = string | { sql: string; data: (client: PoolClient) => Promise<void> };
 
 const MIGRATIONS: Migration[] = [
   // 1: users, sessions, rooms, membership, bans, messages.
@@ -158,7 +158,7 @@ const MIGRATIONS: Migration[] = [
     ALTER TABLE messages ADD COLUMN search_vector tsvector;   -- NULL once deleted
     CREATE INDEX messages_search ON messages USING gin (search_vector);
     `,
-    then: (client) => indexStoredMessages(client),
+    data: (client) => indexStoredMessages(client),
   },
 ];
 
@@ -184,7 +184,7 @@ export async function migrate(pool: Pool, target = MIGRATIONS.length): Promise<n
     for (let version = rows[0]!.v + 1; version <= target; version++) {
       const step = MIGRATIONS[version - 1]!;
       await client.query(typeof step === 'string' ? step : step.sql);
-      if (typeof step !== 'string') await step.then(client);
+      if (typeof step !== 'string') await step.data(client);
       await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, Date.now()]);
     }
     return true;
