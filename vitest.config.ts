@@ -9,7 +9,7 @@ const source = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 // test/helpers/build.ts) once more on PostgreSQL at DATABASE_URL, each server
 // in a schema of its own. Without a reachable DATABASE_URL it skips them all,
 // saying why. The tests that spawn servers (delivery/) stay on SQLite, and
-// store-contract.test.ts runs both stores itself; redact-url, sqlite-threads, sqlite-migrations and sqlite-statements need no server.
+// store-contract.test.ts runs both stores itself; redact-url, sqlite-threads, sqlite-migrations, sqlite-statements and sqlite-search-index need no server.
 export default defineConfig({
   // Tests load the workspace packages from their TypeScript sources, not from
   // their dist/ (which other consumers and `node` itself resolve): a test of one
@@ -42,7 +42,7 @@ export default defineConfig({
         test: {
           name: 'server-postgres',
           include: ['apps/server/test/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'apps/server/test/store-contract.test.ts', 'apps/server/test/redact-url.test.ts', 'apps/server/test/sqlite-threads.test.ts', 'apps/server/test/sqlite-migrations.test.ts', 'apps/server/test/sqlite-statements.test.ts'],
+          exclude: [...configDefaults.exclude, 'apps/server/test/store-contract.test.ts', 'apps/server/test/redact-url.test.ts', 'apps/server/test/sqlite-threads.test.ts', 'apps/server/test/sqlite-migrations.test.ts', 'apps/server/test/sqlite-statements.test.ts', 'apps/server/test/sqlite-search-index.test.ts'],
           env: { CHAT_TEST_STORE: 'postgres' },
           runner: './apps/server/test/helpers/postgres-runner.ts',
           globalSetup: ['./apps/server/test/helpers/postgres-global-setup.ts'],

@@ -1,5 +1,4 @@
 import Database from 'better-sqlite3';
-import { searchWords } from '../store.js';
 
 export type Synchronous = 'FULL' | 'NORMAL';
 
@@ -26,7 +25,5 @@ export function openConnection(file: string, synchronous: Synchronous, options: 
   // at 64 MiB, cutting it back once a second held up the next commit by
   // 10–15 ms (echo p99 26–29 ms instead of 17–19).
   db.pragma(`journal_size_limit = ${256 * 1024 * 1024}`);
-  // What the search index's triggers (migration 8) store: a message's words, space-separated.
-  db.function('search_words', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? searchWords(text).join(' ') : ''));
   return db;
 }

@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { toMessage, type MessageRow } from '../message-row.js';
-import { QUOTE_CHARS, type AppendResult, type MessageRecord, type NewMessage, type ReactionChange } from '../store.js';
+import { QUOTE_CHARS, searchWords, type AppendResult, type MessageRecord, type NewMessage, type ReactionChange } from '../store.js';
 import { fromOutcomes, markDuplicate, markRoomGone, markStored, newOutcomes, type AppendOutcomes } from './append-wire.js';
 
 // A reply's parent (p) is joined in for its quote; reply counts and reactions
@@ -33,6 +33,9 @@ export function createMessagesRepository(db: Database) {
   const insertMention = db.prepare<[string, number, number]>(
     'INSERT INTO mentions (room_id, user_id, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
   );
+  // The search index (migration 8): a message's words, written beside every change of its text.
+  const indexWords = db.prepare<[number, string]>('INSERT INTO messages_fts (rowid, words) VALUES (?, ?)');
+  const unindex = db.prepare<[number]>('DELETE FROM messages_fts WHERE rowid = ?');
   const byId = db.prepare<[string, number], MessageRow>(`SELECT ${COLUMNS} FROM ${FROM} WHERE m.room_id = ? AND m.id = ?`);
   // The limits are bound through CAST, never as a bare LIMIT parameter: SQLite's
   // planner reads a bare LIMIT parameter's value, and a statement whose plan
@@ -122,6 +125,7 @@ export function createMessagesRepository(db: Database) {
         continue;
       }
       if (m.mentions) for (const userId of m.mentions) insertMention.run(m.roomId, userId, seq + 1);
+      indexWords.run(Number(info.lastInsertRowid), searchWords(m.text).join(' '));
       seqs.set(m.roomId, seq + 1);
       changed.add(m.roomId);
       markStored(outcomes, i, Number(info.lastInsertRowid), seq + 1);
@@ -130,11 +134,19 @@ export function createMessagesRepository(db: Database) {
     return outcomes;
   });
 
+  const editTx = db.transaction((roomId: string, id: number, text: string, at: number): MessageRecord | undefined => {
+    if (!edit.get(text, at, roomId, id)) return undefined;
+    unindex.run(id);
+    indexWords.run(id, searchWords(text).join(' '));
+    return getOne(roomId, id);
+  });
+
   const removeTx = db.transaction((roomId: string, id: number, at: number): MessageRecord | undefined => {
       const removed = remove.get(at, roomId, id);
       if (!removed) return undefined;
       removeReactions.run(id);
       removeMentions.run(roomId, removed.seq);
+      unindex.run(id);
       return getOne(roomId, id);
     });
 
@@ -174,10 +186,7 @@ export function createMessagesRepository(db: Database) {
     before(roomId: string, beforeSeq: number | undefined, limit: number): MessageRecord[] {
       return before.all(roomId, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit).map(toMessage);
     },
-    edit(roomId: string, id: number, text: string, at: number): MessageRecord | undefined {
-      const changed = edit.get(text, at, roomId, id);
-      return changed ? getOne(roomId, id) : undefined;
-    },
+    edit: (roomId: string, id: number, text: string, at: number): MessageRecord | undefined => editTx(roomId, id, text, at),
     remove: (roomId: string, id: number, at: number): MessageRecord | undefined => removeTx(roomId, id, at),
     repliesTo(roomId: string, parentId: number, afterSeq: number, limit: number): MessageRecord[] {
       return replies.all(parentId, roomId, afterSeq, limit).map(toMessage);

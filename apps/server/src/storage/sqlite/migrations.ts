@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { searchWords } from '../store.js';
 
 /**
  * Schema changes, applied in order at start-up; each runs once, in a
@@ -166,27 +167,20 @@ const MIGRATIONS: string[] = [
   CREATE INDEX audit_log_room ON audit_log(room, id) WHERE room IS NOT NULL;
   `,
   // 8: full-text search. The index holds each message's words as searchWords
-  // (storage/store.ts) gives them, through the search_words function every
-  // connection registers (connection.ts), so both stores split and fold text
-  // alike. Contentless (the text is in messages already); the triggers keep it
-  // in step with every insert, edit, deletion and room deletion (a cascade
-  // fires them too), inside the transaction of the write. Prefix indexes for
-  // 2 and 3 characters: a short prefix would otherwise merge every word it
-  // begins (see docs/benchmarks.md for what they cost the writer).
+  // (storage/store.ts) gives them, so both stores split and fold text alike;
+  // contentless, since the text is in messages already. The repositories
+  // write it in the transaction of each insert, edit, deletion and room
+  // deletion (messages-repository.ts, rooms-repository.ts), not triggers: an
+  // FTS5 write from a trigger runs in a statement savepoint, and FTS5 flushes
+  // its pending words at every savepoint — a segment per message, 48 µs each
+  // against 7 written from the batch's own statement. The messages stored
+  // before are indexed here, through search_words (registered by migrate).
+  // Prefix indexes for 2 and 3 characters: a short prefix would otherwise
+  // merge every word it begins (docs/benchmarks.md says what they cost).
   `
   CREATE VIRTUAL TABLE messages_fts USING fts5(words, content = '', contentless_delete = 1,
     tokenize = 'unicode61 remove_diacritics 0', prefix = '2 3');
   INSERT INTO messages_fts (rowid, words) SELECT id, search_words(text) FROM messages WHERE deleted_at IS NULL;
-  CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-    INSERT INTO messages_fts (rowid, words) VALUES (new.id, search_words(new.text));
-  END;
-  CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
-    DELETE FROM messages_fts WHERE rowid = old.id;
-    INSERT INTO messages_fts (rowid, words) SELECT new.id, search_words(new.text) WHERE new.deleted_at IS NULL;
-  END;
-  CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
-    DELETE FROM messages_fts WHERE rowid = old.id;
-  END;
   `,
 ];
 
@@ -195,6 +189,8 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Applies the steps up to `target` (all of them unless a test wants an older schema); returns the version reached. */
 export function migrate(db: Database, target = MIGRATIONS.length): number {
+  // What step 8 indexes the stored messages with: their words, space-separated.
+  db.function('search_words', { deterministic: true }, (text: unknown) => (typeof text === 'string' ? searchWords(text).join(' ') : ''));
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
   const current = (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
   const record = db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)');

@@ -39,6 +39,12 @@ export function createRoomsRepository(db: Database) {
       ORDER BY r.id`,
   );
   const remove = db.prepare('DELETE FROM rooms WHERE id = ?');
+  // The cascade takes the room's messages; their words leave the search index (migration 8) in the same transaction.
+  const unindexRoom = db.prepare('DELETE FROM messages_fts WHERE rowid IN (SELECT id FROM messages WHERE room_id = ?)');
+  const removeTx = db.transaction((id: string): boolean => {
+    unindexRoom.run(id);
+    return remove.run(id).changes > 0;
+  });
   const addMember = db.prepare(
     'INSERT INTO room_members (room_id, user_id, joined_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
   );
@@ -143,7 +149,7 @@ export function createRoomsRepository(db: Database) {
     },
     update,
     remove(id: string): boolean {
-      return remove.run(id).changes > 0;
+      return removeTx(id);
     },
     addMember(roomId: string, userId: number): void {
       addMember.run(roomId, userId, Date.now());
