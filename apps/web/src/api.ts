@@ -1,4 +1,4 @@
-import type { AuthResponse, ChatMessage, Invitation, Room, RoomSummary, User } from '@chat/schema';
+import type { AuthResponse, ChatMessage, Invitation, Room, RoomSummary, SearchResponse, User } from '@chat/schema';
 import type { AdminUserRow, AuditRow } from './admin-view.js';
 
 /** An HTTP error from the server, with the contract's error code. */
@@ -73,6 +73,8 @@ export const api = {
     request<void>(what === 'unban' ? 'DELETE' : 'POST', `/api/admin/rooms/${encodeURIComponent(id)}/${what === 'kick' ? 'kick' : 'bans'}`, { username }),
   adminResetPassword: (username: string, password: string) =>
     request<void>('PUT', `/api/admin/users/${encodeURIComponent(username)}/password`, { password }),
+  search: (q: string, before?: number) =>
+    request<SearchResponse>('GET', `/api/search?${new URLSearchParams({ q, limit: '20', ...(before ? { before: String(before) } : {}) })}`),
   history: (room: string, before?: number) =>
     request<{ messages: ChatMessage[] }>('GET', `/api/rooms/${encodeURIComponent(room)}/messages${before ? `?before=${before}` : ''}`),
 };

@@ -150,6 +150,25 @@ function markRead(roomId: string): void {
   if (room && room.lastSeq > 0) socket?.send({ type: 'read', room: roomId, seq: room.lastSeq });
 }
 
+/** One page of a search; a later search replaces an earlier one still on its way. */
+function runSearch(q: string, before?: number): void {
+  api.search(q, before).then(
+    (page) => {
+      if (state.search?.q !== q) return;
+      state.search.results = before ? [...state.search.results, ...page.results] : page.results;
+      state.search.nextBefore = page.nextBefore;
+      state.search.busy = false;
+      render();
+    },
+    (err: unknown) => {
+      if (state.search?.q !== q) return;
+      state.search.busy = false;
+      state.search.error = err instanceof ApiError ? err.message : 'The search failed; try again.';
+      render();
+    },
+  );
+}
+
 const auth = (call: Promise<{ user: User }>) =>
   call.then(({ user }) => signedIn(user)).catch(fail);
 
@@ -274,6 +293,36 @@ const actions: ViewActions = {
     if (!state.current || now - lastTyping < 2000) return;
     lastTyping = now;
     socket?.send({ type: 'typing', room: state.current });
+  },
+  search(q) {
+    state.search = { q, results: [], nextBefore: null, busy: true, error: undefined };
+    render();
+    runSearch(q);
+  },
+  searchMore() {
+    if (state.search && state.search.nextBefore !== null && !state.search.busy) {
+      state.search.busy = true;
+      render();
+      runSearch(state.search.q, state.search.nextBefore);
+    }
+  },
+  clearSearch() {
+    state.search = undefined;
+    render();
+  },
+  openResult(roomId, seq) {
+    state.focus = { room: roomId, seq };
+    const room = state.rooms.get(roomId);
+    // Already loaded: only brought into view. Otherwise the history around it (25 messages either side).
+    if (room?.messages.has(seq) && state.current === roomId) {
+      render();
+      return;
+    }
+    if (state.current !== roomId) actions.selectRoom(roomId);
+    socket?.send({ type: 'history', room: roomId, before: seq + 26, limit: 50 });
+  },
+  loadGap(roomId, beforeSeq) {
+    socket?.send({ type: 'history', room: roomId, before: beforeSeq, limit: 50 });
   },
   loadOlder() {
     const room = state.current ? state.rooms.get(state.current) : undefined;

@@ -1,5 +1,6 @@
 import type { ChatMessage, Invitation, RoomKind, RoomRole, RoomSummary, ServerMessage, User } from '@chat/schema';
 import type { AdminData } from './admin-view.js';
+import type { SearchState } from './search-view.js';
 import { MENTION_PATTERN } from '@chat/schema';
 
 /** One room as the client knows it. */
@@ -56,6 +57,10 @@ export interface AppState {
   /** The admin console is shown instead of the chat (admins only). */
   adminOpen: boolean;
   admin: AdminData;
+  /** The last search and its results, until cleared. */
+  search: SearchState | undefined;
+  /** A message to bring into view once it is loaded (a search result that was opened). */
+  focus: { room: string; seq: number } | undefined;
 }
 
 export const initialState = (): AppState => ({
@@ -70,6 +75,8 @@ export const initialState = (): AppState => ({
   thread: undefined,
   adminOpen: false,
   admin: { stats: undefined, users: [], rooms: [], audit: [], members: undefined },
+  search: undefined,
+  focus: undefined,
 });
 
 export function emptyRoom(id: string, title = id): RoomView {

@@ -2,10 +2,11 @@ import type { ChatMessage } from '@chat/schema';
 import { AdminConsole, type AdminActions } from './admin-view.js';
 import { messageItem } from './message-view.js';
 import { el, invitationItems, memberItem, type PeopleActions } from './people-view.js';
+import { SearchPanel, type SearchActions } from './search-view.js';
 import { canModerate, canPin, orderedMessages, roomLabel, typingUsers, type AppState, type RoomView } from './state.js';
 
 /** What the person can do; `main.ts` wires these to the API and the socket. */
-export interface ViewActions extends PeopleActions, AdminActions {
+export interface ViewActions extends PeopleActions, AdminActions, SearchActions {
   /** Shows or hides the admin console (admins only). */
   toggleAdmin(): void;
   login(username: string, password: string): void;
@@ -30,6 +31,8 @@ export interface ViewActions extends PeopleActions, AdminActions {
   showPins(room: string): void;
   typing(): void;
   loadOlder(): void;
+  /** Loads the messages just before `beforeSeq`, where the loaded history has a hole (after opening a search result). */
+  loadGap(room: string, beforeSeq: number): void;
 }
 
 /**
@@ -43,6 +46,7 @@ export class View {
   private readonly logoutButton = el('button', { type: 'button', class: 'secondary' }, 'Log out');
   private readonly adminButton = el('button', { type: 'button', class: 'secondary', 'aria-pressed': 'false' }, 'Admin console');
   private readonly adminConsole: AdminConsole;
+  private readonly searchPanel: SearchPanel;
   private readonly notice = el('div', { class: 'notice', role: 'alert' });
   private readonly signIn: HTMLElement;
   private readonly chat: HTMLElement;
@@ -68,6 +72,8 @@ export class View {
   private replying: { room: string; id: number } | undefined;
   /** The message whose reaction palette is open. */
   private picking: number | undefined;
+  /** The message last brought into view from a search result: marked until another is. */
+  private focused: { room: string; seq: number } | undefined;
   private readonly pinsButton = el('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false' }, 'Pinned');
   private showingPins = false;
   private readonly pinsPanel = el('section', { class: 'side-panel pins', 'aria-label': 'Pinned messages' });
@@ -208,6 +214,10 @@ export class View {
     this.logoutButton.addEventListener('click', () => actions.logout());
     this.adminButton.addEventListener('click', () => actions.toggleAdmin());
     this.adminConsole = new AdminConsole(actions);
+    this.searchPanel = new SearchPanel(actions, (id) => {
+      const room = this.lastState?.rooms.get(id);
+      return room ? roomLabel(room, this.lastState?.user?.username) : `#${id}`;
+    });
 
     this.roomSection = el(
       'section',
@@ -229,6 +239,7 @@ export class View {
       el(
         'nav',
         { 'aria-label': 'Rooms' },
+        this.searchPanel.root,
         this.invitationSection,
         el('h2', {}, 'Rooms'),
         this.roomList,
@@ -267,6 +278,7 @@ export class View {
     this.notice.hidden = state.notice === undefined;
     if (!signedIn) return;
 
+    this.searchPanel.render(state.search);
     this.invitationSection.hidden = state.invitations.length === 0;
     this.invitationList.replaceChildren(...invitationItems(state.invitations, this.actions));
     const me = state.user?.username;
@@ -399,18 +411,42 @@ export class View {
     const me = state.user?.username;
     const moderator = room ? canModerate(room) : false;
     const pinner = room ? canPin(room) : false;
-    const items = messages.map((m) =>
-      messageItem(m, { me, pending: false, mine: m.author === me, moderator, pinner, picking: this.picking === m.id }),
-    );
+    const items: HTMLLIElement[] = [];
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      const before = messages[i - 1];
+      // A hole in what is loaded (history opened around a search result): a button fills it from below.
+      if (before && m.seq - before.seq > 1) {
+        const missing = m.seq - before.seq - 1;
+        const fill = el('button', { type: 'button', class: 'small secondary', 'data-gap-before': String(m.seq) }, `Load ${missing} more ${missing === 1 ? 'message' : 'messages'}`);
+        fill.addEventListener('click', () => this.actions.loadGap(roomId, m.seq));
+        items.push(el('li', { class: 'gap' }, fill));
+      }
+      const item = messageItem(m, { me, pending: false, mine: m.author === me, moderator, pinner, picking: this.picking === m.id });
+      if (this.focused?.room === roomId && this.focused.seq === m.seq) item.classList.add('focused');
+      items.push(item);
+    }
     for (const p of state.pending) {
       if (p.room !== roomId) continue;
       const draft = { id: 0, seq: 0, author: state.user!.username, text: p.text, ts: Date.now(), clientMsgId: p.clientMsgId };
       items.push(messageItem(draft, { me, pending: true, mine: true, moderator, pinner, picking: false }));
     }
     list.replaceChildren(...items);
-    // Stay at the bottom when we were there; keep the view still when older history is prepended.
-    if (switched || fromBottom < 40) list.scrollTop = list.scrollHeight;
-    else list.scrollTop = list.scrollHeight - list.clientHeight - fromBottom;
+    // A search result opened: once its message is here, it is brought into view (once) and marked.
+    const focus = state.focus?.room === roomId ? list.querySelector<HTMLElement>(`li.message[data-seq="${state.focus.seq}"]`) : null;
+    if (focus) {
+      this.focused = state.focus;
+      state.focus = undefined;
+      focus.classList.add('focused');
+      focus.setAttribute('tabindex', '-1');
+      focus.scrollIntoView({ block: 'center' });
+      focus.focus({ preventScroll: true });
+    } else if (switched || fromBottom < 40) {
+      // Stay at the bottom when we were there; keep the view still when older history is prepended.
+      list.scrollTop = list.scrollHeight;
+    } else {
+      list.scrollTop = list.scrollHeight - list.clientHeight - fromBottom;
+    }
     this.renderedRoom = roomId;
   }
 

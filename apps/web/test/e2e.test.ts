@@ -504,4 +504,65 @@ describe.skipIf(!haveChromium)('the web client in Chromium', () => {
       for (const c of contexts) await c.close();
     }
   });
+
+  test('a search from the page finds a message in an old page of history, marks the match, and opens it in its room', async () => {
+    expect((await adminPost('/rooms', { id: 'findings', title: 'Findings' })).status).toBe(201);
+    const seeder = await outsider('finder-seeder');
+    const texts = Array.from({ length: 150 }, (_, i) => `hay ${i + 1}`);
+    texts[19] = 'the <b>Needle</b> is under the café';
+    await seeder.say('findings', texts);
+    seeder.close();
+    const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+    try {
+      const page = await context.newPage();
+      const consoleErrors: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+      await page.goto(server.url);
+      await page.getByLabel('Username').fill('gina');
+      await page.getByLabel('Password').fill('correct horse');
+      await page.getByRole('button', { name: 'Register' }).click();
+      await expect.poll(() => page.getByRole('status').textContent(), { timeout: POLL_MS }).toBe('Connected');
+      // Search covers the rooms one is in: gina joins; the needle is older than the 50 messages a join loads.
+      await page.getByRole('navigation', { name: 'Rooms' }).getByRole('button', { name: /^#findings/ }).click();
+      await page.getByText('hay 150', { exact: true }).waitFor();
+      expect(await page.getByText('hay 21', { exact: true }).count()).toBe(0);
+
+      await page.getByRole('searchbox', { name: 'Search messages' }).fill('needl CAFE');
+      await page.getByRole('searchbox', { name: 'Search messages' }).press('Enter');
+      const results = page.getByRole('list', { name: 'Search results' });
+      const result = results.getByRole('button', { name: /finder-seeder in #findings/ });
+      await result.waitFor();
+      expect(await results.getByRole('button').count()).toBe(1);
+      // The markup in the message is text; the matches are <mark>s the client made from offsets.
+      expect(await result.locator('.snippet').textContent()).toBe('the <b>Needle</b> is under the café');
+      expect(await result.locator('mark.match').allTextContents()).toEqual(['Needle', 'café']);
+      await page.getByRole('status').filter({ hasText: /1 message for/ }).waitFor();
+      await page.screenshot({ path: path.join(shots, 'search.png') });
+
+      // Opening it loads the history around it (it is not in the latest 50) and brings it into view, marked.
+      await result.click();
+      await page.getByRole('heading', { name: 'Findings' }).waitFor();
+      const found = page.getByRole('log', { name: 'Messages' }).locator('li.message.focused');
+      await expect.poll(() => found.locator('.text').textContent(), { timeout: POLL_MS }).toBe('the <b>Needle</b> is under the café');
+      await expect.poll(() => found.isVisible(), { timeout: POLL_MS }).toBe(true);
+      // What lies between it and the latest messages loads a page (50) a click: 45 around it, 50 latest, 55 between.
+      const gap = page.getByRole('button', { name: /^Load \d+ more messages?$/ });
+      expect(await gap.textContent()).toBe('Load 55 more messages');
+      await gap.click();
+      await expect.poll(() => gap.textContent(), { timeout: POLL_MS }).toBe('Load 5 more messages');
+      await gap.click();
+      await expect.poll(() => messages(page).count(), { timeout: POLL_MS }).toBe(150);
+      expect(await gap.count()).toBe(0);
+
+      // Nothing found is said; Clear empties the list.
+      await page.getByRole('searchbox', { name: 'Search messages' }).fill('nowhere');
+      await page.getByRole('searchbox', { name: 'Search messages' }).press('Enter');
+      await page.getByText('Nothing found for “nowhere”.').waitFor();
+      await page.getByRole('button', { name: 'Clear' }).click();
+      expect(await results.getByRole('button').count()).toBe(0);
+      expect(consoleErrors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
 });
