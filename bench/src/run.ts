@@ -9,7 +9,7 @@
  *   pnpm bench:server [--quick] [--only=fanout,echo] [--runs=N] [--workers=N] [--no-profile]
  *
  *   --quick       small counts, 1 run: a smoke test (about a minute)
- *   --only        scenarios by name or number: 1 fanout, 2 rooms, 3 echo, 4 storm, 5 persist, 6 cluster
+ *   --only        scenarios by name or number: 1 fanout, 2 rooms, 3 echo, 4 storm, 5 persist, 6 cluster, 7 search
  *                 (6 needs DATABASE_URL and REDIS_URL, and is skipped without them)
  *   --runs        measured runs per figure (default 3; 1 with --quick)
  *   --workers     load-generator processes (default 2)
@@ -75,7 +75,8 @@ const titles: Record<string, string> = {
   rooms: `2. ${cfg.rooms.rooms.toLocaleString('en-US')} rooms of ${cfg.rooms.size}, ${cfg.rooms.perRoomRate} msgs/s each`,
   echo: `3. echo: ${cfg.echo.conns} conns, ${cfg.echo.textBytes} B`,
   storm: `4. storm: ${cfg.storm.conns.toLocaleString('en-US')} conns at ${cfg.storm.rate.toLocaleString('en-US')}/s`,
-  persist: `5. persistence (ours only)`,
+  persist: `5. persistence (ours only), with and without the search index`,
+  search: `7. search: ${cfg.search.messages.toLocaleString('en-US')} messages in ${cfg.search.rooms} rooms (ours only)`,
   cluster: `6. scale-out: fan-out to ${cfg.fanout.members.toLocaleString('en-US')} members over ${cfg.cluster.nodes.join('/')} nodes (ours only)`,
 };
 

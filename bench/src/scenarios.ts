@@ -1,9 +1,11 @@
+import { copyFileSync, existsSync } from 'node:fs';
 import { benchDatabaseName, benchRedisPrefix, countRows, createDatabase, deleteRedisKeys, dropDatabase, infraPids, membersByNode, redactUrl, withDatabase } from './cluster.js';
 import { Histogram } from './lib/histogram.js';
 import { CpuMeter } from './lib/proc.js';
 import type { LoadGenerator } from './load/generator.js';
 import type { Command, JoinResult, OpenResult, Phase, PhaseStats, StopResult } from './load/messages.js';
 import type { Results } from './results.js';
+import { runSearchBench, withoutSearchIndex, type SearchConfig } from './search.js';
 import { ADMIN_TOKEN, SERVER_NAMES, startServer, tempDatabase, type ServerHandle, type ServerName } from './servers.js';
 
 /** Sizes and durations; `--quick` shrinks them for a smoke test. */
@@ -20,6 +22,8 @@ export interface Config {
   persist: { senders: number[]; textBytes: number };
   /** Scenario 6: cluster sizes compared (the room and its load are scenario 1's). */
   cluster: { nodes: number[] };
+  /** Scenario 7: the corpus searched and how often each query is asked. */
+  search: SearchConfig;
 }
 
 export const FULL: Config = {
@@ -33,6 +37,7 @@ export const FULL: Config = {
   storm: { conns: 10_000, rate: 2000 },
   persist: { senders: [1, 50], textBytes: 64 },
   cluster: { nodes: [1, 2, 3] },
+  search: { messages: 1_000_000, rooms: 1000, queries: 200 },
 };
 
 export const QUICK: Config = {
@@ -46,6 +51,7 @@ export const QUICK: Config = {
   storm: { conns: 1000, rate: 1000 },
   persist: { senders: [1, 10], textBytes: 64 },
   cluster: { nodes: [1, 2, 3] },
+  search: { messages: 20_000, rooms: 100, queries: 20 },
 };
 
 export interface Context {
@@ -65,7 +71,7 @@ export interface Context {
   log: (line: string) => void;
 }
 
-export const SCENARIOS = ['fanout', 'rooms', 'echo', 'storm', 'persist', 'cluster'] as const;
+export const SCENARIOS = ['fanout', 'rooms', 'echo', 'storm', 'persist', 'cluster', 'search'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -688,41 +694,61 @@ export async function persist(ctx: Context): Promise<void> {
   const most = Math.max(...senders);
   const roomId = (k: number) => `persist-${k}`;
   ctx.log(`5. persistence (ours only): ack-after-commit messages/s with ${senders.join(' and ')} senders, each alone in a room, 1 in flight`);
-  let server: ServerHandle | undefined;
+  // The same server on a copy of its database whose search index writes nothing (search.ts): what the index costs.
+  const unindexed = tempDatabase();
+  const variants = [
+    { suffix: '', databasePath: ctx.databasePath },
+    { suffix: ', no search index', databasePath: unindexed.file },
+  ];
   try {
-    server = await start(ctx, 'ours');
-    await createRooms(
-      server,
-      Array.from({ length: most }, (_, k) => roomId(k)),
-    );
-    const o = await openConns(ctx, server, 0, most, workerOf);
-    if (o.failed > 0) throw new Error(`${o.failed} connections failed (${o.firstError})`);
-    await joinConns(
-      ctx,
-      Array.from({ length: most }, (_, k) => [k, roomId(k)] as [number, string]),
-      workerOf,
-    );
-    for (let run = 0; run < ctx.cfg.runs; run++) {
-      for (const n of senders) {
-        const t = tag();
-        const phases = Array.from({ length: W }, (_, w) => {
-          const mine = Array.from({ length: n }, (_, k) => k).filter((k) => workerOf(k) === w);
-          if (mine.length === 0) return undefined;
-          return { kind: 'echo', conns: mine.map((k) => [k, roomId(k)]), window: 1, textBytes, tag: `${t}w${w}` } satisfies Phase;
-        });
-        const win = await runPhase(ctx, server, phases);
-        logWindow(ctx, `${n} sender${n > 1 ? 's' : ''}`, 'ours', win, 'msgs/s');
-        const r = ctx.results;
-        const label = `${n} sender${n > 1 ? 's' : ''}`;
-        r.add(S, `${label}: acked msgs/s`, 'msgs/s', 'higher', 'ours', win.rate);
-        r.add(S, `${label}: p50 send→ack`, 'ms', 'lower', 'ours', win.hist.quantileMs(0.5));
-        r.add(S, `${label}: p99 send→ack`, 'ms', 'lower', 'ours', win.hist.quantileMs(0.99));
-        r.add(S, `${label}: server CPU`, '% of a core', 'lower', 'ours', pct(win.serverCpu));
+    for (const [v, variant] of variants.entries()) {
+      let server: ServerHandle | undefined;
+      try {
+        if (v === 0) {
+          server = await start(ctx, 'ours');
+          await createRooms(
+            server,
+            Array.from({ length: most }, (_, k) => roomId(k)),
+          );
+          // Stopped, its file holds the guests and rooms for the copy; started again as it was.
+          await server.stop();
+          copyFileSync(ctx.databasePath, unindexed.file);
+          if (existsSync(`${ctx.databasePath}-wal`)) copyFileSync(`${ctx.databasePath}-wal`, `${unindexed.file}-wal`);
+          await withoutSearchIndex(unindexed.file);
+        }
+        server = await startServer('ours', { databasePath: variant.databasePath });
+        const o = await openConns(ctx, server, 0, most, workerOf);
+        if (o.failed > 0) throw new Error(`${o.failed} connections failed (${o.firstError})`);
+        await joinConns(
+          ctx,
+          Array.from({ length: most }, (_, k) => [k, roomId(k)] as [number, string]),
+          workerOf,
+        );
+        for (let run = 0; run < ctx.cfg.runs; run++) {
+          for (const n of senders) {
+            const t = tag();
+            const phases = Array.from({ length: W }, (_, w) => {
+              const mine = Array.from({ length: n }, (_, k) => k).filter((k) => workerOf(k) === w);
+              if (mine.length === 0) return undefined;
+              return { kind: 'echo', conns: mine.map((k) => [k, roomId(k)]), window: 1, textBytes, tag: `${t}w${w}` } satisfies Phase;
+            });
+            const win = await runPhase(ctx, server, phases);
+            const label = `${n} sender${n > 1 ? 's' : ''}${variant.suffix}`;
+            logWindow(ctx, label, 'ours', win, 'msgs/s');
+            const r = ctx.results;
+            r.add(S, `${label}: acked msgs/s`, 'msgs/s', 'higher', 'ours', win.rate);
+            r.add(S, `${label}: p50 send→ack`, 'ms', 'lower', 'ours', win.hist.quantileMs(0.5));
+            r.add(S, `${label}: p99 send→ack`, 'ms', 'lower', 'ours', win.hist.quantileMs(0.99));
+            r.add(S, `${label}: server CPU`, '% of a core', 'lower', 'ours', pct(win.serverCpu));
+          }
+        }
+      } finally {
+        await closeConns(ctx);
+        await server?.stop();
       }
     }
   } finally {
-    await closeConns(ctx);
-    await server?.stop();
+    unindexed.remove();
   }
 }
 
@@ -907,4 +933,20 @@ export async function cluster(ctx: Context): Promise<void> {
   }
 }
 
-export const RUNNERS: Record<ScenarioName, (ctx: Context) => Promise<void>> = { fanout, rooms, echo, storm, persist, cluster };
+// ---- 7. search over a million messages (search.ts) ---------------------------------------
+
+export async function search(ctx: Context): Promise<void> {
+  const { messages, rooms } = ctx.cfg.search;
+  ctx.log(`7. search (ours only): ${messages.toLocaleString('en-US')} messages in ${rooms} rooms, GET /api/search one at a time`);
+  const out = await runSearchBench(ctx.cfg.search, ctx.log);
+  const r = ctx.results;
+  r.add('search', 'corpus: µs per stored message (indexed, text made included)', 'µs', 'lower', 'ours', out.seedUsPerMessage);
+  r.add('search', 'corpus: database file', 'MiB', 'lower', 'ours', out.fileMiB);
+  for (const f of out.figures) {
+    r.add('search', `${f.user}, ${f.query}: p50`, 'ms', 'lower', 'ours', f.p50Ms);
+    r.add('search', `${f.user}, ${f.query}: p99`, 'ms', 'lower', 'ours', f.p99Ms);
+    r.add('search', `${f.user}, ${f.query}: server CPU per query`, 'ms', 'lower', 'ours', f.cpuMsPerQuery);
+  }
+}
+
+export const RUNNERS: Record<ScenarioName, (ctx: Context) => Promise<void>> = { fanout, rooms, echo, storm, persist, cluster, search };

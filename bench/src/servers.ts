@@ -119,6 +119,7 @@ async function startOurs(options: StartOptions): Promise<ServerHandle> {
     RATE_MESSAGES_PER_SECOND: '1000000',
     RATE_JOINS_PER_MINUTE: '1000000',
     RATE_LOGINS_PER_MINUTE: '1000000',
+    RATE_SEARCHES_PER_SECOND: '1000000',
     MAX_CONNECTIONS: '100000',
     MAX_CONNECTIONS_PER_USER: '100000',
     ...options.env,

@@ -33,6 +33,8 @@ export interface ChatServiceOptions {
   /** Sends (and edits, deletes) per second, per connection and per user. */
   messagesPerSecond: number;
   joinsPerMinute: number;
+  /** Searches per second per user, after a burst of four seconds' worth. Default 5. */
+  searchesPerSecond?: number;
   /** At most one typing notice per user and room in this time. Default 2000. */
   typingIntervalMs?: number;
   /** Told what happens, for metrics. */
@@ -130,7 +132,7 @@ export class ChatService {
     this.reactions = new Reactions(store, broker, this.rooms, this.gate);
     this.pins = new Pins(store, broker, this.rooms);
     this.threads = new Threads(store, this.rooms);
-    this.search = new MessageSearch(store, this.rooms);
+    this.search = new MessageSearch(store, this.rooms, options.searchesPerSecond ?? 5);
     const mentions = new Mentions(store, this.rooms);
     this.sender = new Sender(this.writer, this.local, this.gate, this.threads, mentions, this.notices.notify, background);
     const fanout = new RoomFanout(this.local, this.delivery, observer && ((n) => observer.fanout(n)));

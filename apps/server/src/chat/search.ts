@@ -20,13 +20,16 @@ export interface SearchRequest {
  * message when it is deleted, in the same transaction.
  */
 export class MessageSearch {
-  // A search costs more than a history page: a burst of 20, then 5 a second per user.
-  private readonly limiter = new KeyedRateLimiter(5, 20);
+  private readonly limiter: KeyedRateLimiter;
 
+  /** @param perSecond searches a user may run each second (RATE_SEARCHES_PER_SECOND), after a burst of four seconds' worth: a search costs more than a history page. */
   constructor(
     private readonly store: ChatStore,
     private readonly rooms: RoomService,
-  ) {}
+    perSecond: number,
+  ) {
+    this.limiter = new KeyedRateLimiter(perSecond, perSecond * 4);
+  }
 
   async search(asker: { userId: number }, request: SearchRequest): Promise<SearchResponse> {
     const terms = parseSearchQuery(request.q);

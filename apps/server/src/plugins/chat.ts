@@ -48,6 +48,7 @@ export const chatPlugin = fp(
         maxRoomsPerConnection: c.maxRoomsPerConnection,
         messagesPerSecond: c.rateMessagesPerSecond,
         joinsPerMinute: c.rateJoinsPerMinute,
+        searchesPerSecond: c.rateSearchesPerSecond,
         presence,
         // A failure to write the entry is logged: the action is done already.
         audit: (actor, action, ip, facts) =>
