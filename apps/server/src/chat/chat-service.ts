@@ -145,6 +145,16 @@ export class ChatService {
   }
 
   /** A node event for this node's connections of some users (the transport hands over what the broker delivers). */
+  /** After the broker was cut off: every local connection gets, from the store, the messages it missed. */
+  resync(): void {
+    for (const [roomId, peers] of this.local.entries()) {
+      for (const state of peers) {
+        const cursor = state.rooms.get(roomId);
+        if (cursor) this.delivery.resync(state, roomId, cursor);
+      }
+    }
+  }
+
   deliverNotice(event: Extract<NodeEvent, { kind: 'user_notice' }>): void {
     this.notices.deliver(event);
   }

@@ -51,7 +51,13 @@ export type NodeEvent =
   /** An admin deactivated the account: its connections close (4003) wherever they are. */
   | { kind: 'user_deactivated'; userId: number }
   /** A message for these users' connections, whatever rooms they are in (an invitation, a new conversation). */
-  | { kind: 'user_notice'; users: number[]; message: ServerMessage };
+  | { kind: 'user_notice'; users: number[]; message: ServerMessage }
+  /**
+   * This node's broker was cut off from the bus and is back (its own, never
+   * published): what other nodes published meanwhile is lost to it, so every
+   * local connection reads what it missed from the store.
+   */
+  | { kind: 'resync' };
 
 export type NodeEventHandler = (event: NodeEvent) => void;
 

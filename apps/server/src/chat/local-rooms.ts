@@ -35,6 +35,11 @@ export class LocalRooms {
     return this.local.get(roomId);
   }
 
+  /** Every room with local connections, and those connections. */
+  entries(): IterableIterator<[string, ReadonlySet<PeerState>]> {
+    return this.local.entries();
+  }
+
   /** Ids of the users in a room on any node; this node's own view when the registry cannot answer. */
   async onlineUsers(roomId: string): Promise<ReadonlySet<number>> {
     try {

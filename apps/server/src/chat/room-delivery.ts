@@ -92,6 +92,33 @@ export class RoomDelivery {
     }
   }
 
+  /**
+   * Delivers what the store holds past the cursor (events lost on the way: the
+   * bus was cut off), then what queued up meanwhile; a cursor already
+   * replaying is caught up by what is replaying it. A failure ends the
+   * connection, as a failed gap fill does (the client resumes with `since`).
+   */
+  resync(state: PeerState, roomId: string, cursor: RoomCursor): void {
+    if (cursor.replaying) return;
+    cursor.replaying = true;
+    this.readMissed(state, roomId, cursor).catch((err: unknown) => this.failed(state, err));
+  }
+
+  private async readMissed(state: PeerState, roomId: string, cursor: RoomCursor): Promise<void> {
+    for (;;) {
+      const from = cursor.delivered;
+      const missed = await this.store.messagesAfter(roomId, from, JOIN_HISTORY);
+      if (state.closed || state.rooms.get(roomId) !== cursor) return;
+      for (const m of missed) {
+        if (m.seq !== cursor.delivered + 1) break;
+        state.peer.send(messageEvent(roomId, m));
+        cursor.delivered = m.seq;
+      }
+      if (missed.length < JOIN_HISTORY || cursor.delivered === from) break;
+    }
+    await this.catchUp(state, roomId, cursor);
+  }
+
   /** Delivers what queued up while `cursor` was replaying, filling gaps from the store; then live again. */
   async catchUp(state: PeerState, roomId: string, cursor: RoomCursor): Promise<void> {
     for (;;) {

@@ -18,8 +18,9 @@ export interface RedisBrokerOptions {
  * then published; a node skips its own events when they come back. Pub/sub
  * keeps nothing: an event published while a node is cut off is lost to it.
  * That is safe for messages because they are committed before they are
- * published and every connection's cursor fills a `seq` gap from the database
- * when the next message arrives; typing and presence notices are advisory.
+ * published, every connection's cursor fills a `seq` gap from the database
+ * when the next message arrives, and after a reconnect every connection reads
+ * what it missed (`resync`); typing and presence notices are advisory.
  */
 export class RedisBroker implements Broker {
   private handler: RoomEventHandler = () => {};
@@ -45,6 +46,21 @@ export class RedisBroker implements Broker {
     this.subscriber = new Redis(url, { maxRetriesPerRequest: 2, lazyConnect: true });
     this.publisher.on('error', onError);
     this.subscriber.on('error', onError);
+    // Every `ready` after the first is a reconnect: the client has sent its
+    // resubscriptions by then, and one more SUBSCRIBE answered means they are
+    // in (a connection's commands run in order); events published from that
+    // point arrive, and what came before is read back (`resync`).
+    let connectedBefore = false;
+    this.subscriber.on('ready', () => {
+      if (!connectedBefore) {
+        connectedBefore = true;
+        return;
+      }
+      this.subscriber.subscribe(this.nodeChannel).then(
+        () => this.nodeHandler({ kind: 'resync' }),
+        (err: unknown) => onError(err instanceof Error ? err : new Error(String(err))),
+      );
+    });
     this.subscriber.on('messageBuffer', (channel: Buffer, payload: Buffer) => {
       if (channel.equals(this.nodeChannelBytes)) this.receiveNode(payload);
       else this.receive(payload);

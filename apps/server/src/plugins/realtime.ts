@@ -281,6 +281,7 @@ export const realtimePlugin = fp(
     // session it was opened with, wherever it landed.
     app.broker.setNodeHandler((event) => {
       if (event.kind === 'user_notice') return app.chat.deliverNotice(event);
+      if (event.kind === 'resync') return app.chat.resync();
       if (event.kind === 'user_deactivated') {
         for (const [conn, peer] of peers) if (peer.user.id === event.userId) conn.close(DEACTIVATED, 'account deactivated');
         return;

@@ -7,10 +7,6 @@
  * REDIS_URL; skipped, saying so, when either is unset. Each test gets a new
  * database and its own Redis key prefix.
  */
-import { randomUUID } from 'node:crypto';
-import path from 'node:path';
-import pg from 'pg';
-import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../src/storage/postgres/postgres-store.js';
 import {
@@ -22,16 +18,14 @@ import {
   guest,
   historyProblem,
   http,
-  killAtCleanup,
   readAllMessages,
-  startServer,
-  tempDir,
   until,
   within,
   type Account,
   type Msg,
   type ServerProcess,
 } from '../delivery/support.js';
+import { startNodes } from './start-cluster.js';
 
 const DATABASE_URL = process.env.DATABASE_URL;
 const REDIS_URL = process.env.REDIS_URL;
@@ -45,61 +39,8 @@ const ROOM = 'town';
 /** Short, so a dead node's users go offline within a test's patience; long enough to outlast a reconnect. */
 const PRESENCE_TTL_MS = 3000;
 
-interface Cluster {
-  nodes: ServerProcess[];
-  databaseUrl: string;
-}
-
-/** A new database and Redis prefix, and `count` nodes on them (started at once: migrations must not race). */
-async function startCluster(count: number): Promise<Cluster> {
-  const name = `chat_cluster_${randomUUID().slice(0, 8)}`;
-  const admin = new pg.Client({ connectionString: DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(DATABASE_URL!);
-  url.pathname = `/${name}`;
-  const databaseUrl = url.toString();
-  const prefix = `test-${name}:`;
-  cleanup.add(async () => {
-    const client = new pg.Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    try {
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    } finally {
-      await client.end();
-    }
-    const redis = new Redis(REDIS_URL!);
-    try {
-      const keys = await redis.keys(`${prefix}*`);
-      if (keys.length > 0) await redis.del(...keys);
-    } finally {
-      await redis.quit();
-    }
-  });
-  const dir = await tempDir();
-  cleanup.add(() => dir.remove());
-  const nodes = await Promise.all(
-    Array.from({ length: count }, async (_, i) =>
-      killAtCleanup(
-        cleanup,
-        await startServer({
-          // Unused with DATABASE_URL set; the helper wants one.
-          databasePath: path.join(dir.path, `unused-${i}.db`),
-          env: {
-            DATABASE_URL: databaseUrl,
-            REDIS_URL: REDIS_URL!,
-            REDIS_PREFIX: prefix,
-            NODE_ID: `n${i + 1}`,
-            PRESENCE_TTL_MS: String(PRESENCE_TTL_MS),
-            RATE_MESSAGES_PER_SECOND: '100000',
-          },
-        }),
-      ),
-    ),
-  );
-  return { nodes, databaseUrl };
-}
+/** `count` nodes on a new database and Redis prefix, cleaned up after the test. */
+const startCluster = (count: number) => startNodes(cleanup, count, { redisUrl: REDIS_URL!, presenceTtlMs: PRESENCE_TTL_MS });
 
 async function open(node: ServerProcess, account: Account): Promise<ChatSocket> {
   const socket = await ChatSocket.open(node.wsUrl, account);
