@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { ChatStore } from '../store.js';
 import { createInvitationsRepository } from './invitations-repository.js';
+import { createAttachmentsRepository } from './attachments-repository.js';
 import { createAuditRepository } from './audit-repository.js';
 import { createMessagesRepository } from './messages-repository.js';
 import { migrate } from './migrations.js';
@@ -63,6 +64,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const invitations = createInvitationsRepository(pool);
   const messages = createMessagesRepository(pool);
   const audit = createAuditRepository(pool);
+  const attachments = createAttachmentsRepository(pool);
   try {
     if (schema !== undefined) {
       try {
@@ -139,6 +141,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     setPinned: messages.setPinned,
     pinnedMessages: messages.pinnedMessages,
     membersNamed: messages.membersNamed,
+    createAttachment: attachments.create,
+    getAttachment: attachments.get,
+    uploadedBytes: attachments.uploadedBytes,
+    deleteUnattachedAttachments: attachments.deleteUnattached,
+    roomAttachmentIds: attachments.roomIds,
+    knownAttachmentIds: attachments.knownIds,
     async ping() {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, PING_TIMEOUT_MS, false)));

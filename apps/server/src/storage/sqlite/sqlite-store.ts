@@ -3,6 +3,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { ChatStore } from '../store.js';
 import { openConnection } from './connection.js';
+import { createAttachmentsRepository } from './attachments-repository.js';
 import { createAuditRepository } from './audit-repository.js';
 import { createInvitationsRepository } from './invitations-repository.js';
 import { createMessagesRepository } from './messages-repository.js';
@@ -50,6 +51,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   const invitations = createInvitationsRepository(db);
   const messages = createMessagesRepository(db);
   const audit = createAuditRepository(db);
+  const attachments = createAttachmentsRepository(db);
   sessions.purgeExpired(Date.now());
   const health = db.prepare('SELECT 1 AS ok');
 
@@ -123,6 +125,12 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     setPinned: write ? write('messages', 'setPinned') : messages.setPinned,
     pinnedMessages: messages.pinnedMessages,
     membersNamed: messages.membersNamed,
+    createAttachment: write ? write('attachments', 'create') : attachments.create,
+    getAttachment: attachments.get,
+    uploadedBytes: attachments.uploadedBytes,
+    deleteUnattachedAttachments: write ? write('attachments', 'deleteUnattached') : attachments.deleteUnattached,
+    roomAttachmentIds: attachments.roomIds,
+    knownAttachmentIds: attachments.knownIds,
     ping: () => (health.get() as { ok: number } | undefined)?.ok === 1,
     close: async () => {
       // The writer first: it finishes the batch it holds, then the last connection closes (and checkpoints).
