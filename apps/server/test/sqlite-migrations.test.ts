@@ -52,7 +52,7 @@ describe('SQLite migration 2: the re-send key leads with client_msg_id', () => {
     ]);
     expect((await store.messagesAfter('b', 0, 10)).map((m) => [m.id, m.seq, m.text])).toEqual([[11, 1, 'hello']]);
     const versions = store.db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
-    expect(versions).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(versions).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
   it('still refuses to store a re-sent message twice, and numbers new ones after the old', async () => {
@@ -90,7 +90,7 @@ describe('SQLite migration 2: the re-send key leads with client_msg_id', () => {
     await first.close();
     cleanups.pop();
     const again = open(file);
-    expect(again.db.prepare('SELECT COUNT(*) FROM schema_migrations').pluck().get()).toBe(7);
+    expect(again.db.prepare('SELECT COUNT(*) FROM schema_migrations').pluck().get()).toBe(8);
     expect((await again.messagesAfter('b', 0, 10)).map((m) => m.text)).toEqual(['hello', 'later']);
   });
 });
