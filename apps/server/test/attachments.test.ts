@@ -5,12 +5,17 @@
  * directory. Every bad input gets its status and `{error}`, leaves no file
  * behind, and the server goes on serving.
  */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { build, type TestServer } from './helpers/build.js';
+import { build, tempDir, type TestServer } from './helpers/build.js';
 import { openClient, type ChatClient } from './helpers/chat-client.js';
 import { filesOnDisk, multipartBody, png, pngBomb, rawUpload, upload, zipBomb } from './helpers/files.js';
 import { expectError, request, signUp, type SignedIn } from './helpers/http.js';
+import { testStore } from './helpers/postgres.js';
 
 let server: TestServer;
 let alice: SignedIn;
@@ -330,5 +335,40 @@ describe('cleaning up', () => {
       type: 'error',
       code: 'not_found',
     });
+  });
+});
+
+describe('backup and restore', () => {
+  it('the backup command copies the files beside the database; a server restored from both serves them', async ({ skip }) => {
+    skip(testStore === 'postgres', 'SQLite only: the backup CLI copies the SQLite file; PostgreSQL is backed up with pg_dump');
+    await start();
+    const a = await connect(alice, 'team');
+    const image = await png(100, 80);
+    const up = await upload(server, alice.token, 'team', image, 'kept.png');
+    await a.call({ type: 'send', room: 'team', text: 'keep this', clientMsgId: 'b1', attachments: [up.body.id] });
+    const dir = await tempDir();
+    try {
+      const file = path.join(dir.path, 'backup.db');
+      const serverRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+      const { stdout } = await promisify(execFile)(process.execPath, ['dist/backup.js', file], {
+        cwd: serverRoot,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATABASE_PATH: server.databasePath, INIT_CWD: serverRoot },
+      });
+      expect(stdout).toMatch(/backed up the files in .* to .*backup\.db\.files/);
+      // Restore as operations.md says: the database file, and its files as UPLOAD_DIR.
+      const restored = await build({ UPLOAD_DIR: `${file}.files` }, { databasePath: file });
+      try {
+        const login = await request(restored, 'POST', '/api/auth/login', { body: { username: 'alice', password: alice.password } });
+        const [message] = (await request(restored, 'GET', '/api/rooms/team/messages', { token: login.body.token })).body.messages;
+        expect(message.attachments).toEqual([up.body]);
+        const res = await fetch(restored.url + up.body.url, { headers: { authorization: `Bearer ${login.body.token}` } });
+        expect(Buffer.from(await res.arrayBuffer()).equals(image)).toBe(true);
+        expect((await fetch(restored.url + up.body.thumbnailUrl, { headers: { authorization: `Bearer ${login.body.token}` } })).status).toBe(200);
+      } finally {
+        await restored.close();
+      }
+    } finally {
+      await dir.remove();
+    }
   });
 });
