@@ -56,7 +56,7 @@ describe('migration 3 (roles, direct conversations, invitations) on SQLite', () 
     const file = await sqliteFileAt(2, VERSION_2_DATA, cleanups);
     const store = openSqliteStore(file, { synchronous: 'FULL' });
     cleanups.push(() => store.close());
-    expect(store.db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get()).toBe(7);
+    expect(store.db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get()).toBe(8);
     await checkUpgraded(store);
   });
 });

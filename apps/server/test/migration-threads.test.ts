@@ -64,7 +64,7 @@ describe('migration 4 (replies, reactions, pins, mentions) on SQLite', () => {
     const file = await sqliteFileAt(3, VERSION_3_DATA, cleanups);
     const store = openSqliteStore(file, { synchronous: 'FULL' });
     cleanups.push(() => store.close());
-    expect(store.db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get()).toBe(7);
+    expect(store.db.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get()).toBe(8);
     await checkUpgraded(store);
   });
 });
