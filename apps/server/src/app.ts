@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -19,6 +20,7 @@ import { accountRoutes } from './routes/account-routes.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { conversationRoutes } from './routes/conversation-routes.js';
 import { authRoutes } from './routes/auth-routes.js';
+import { fileRoutes } from './routes/file-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { messageRoutes } from './routes/message-routes.js';
 import { roomRoutes } from './routes/room-routes.js';
@@ -37,6 +39,24 @@ export interface BuildOptions {
   fastify?: FastifyServerOptions;
 }
 
+/** Node's `clientError`: the statuses Fastify's default gives (431, 408, 400), with `{error:{code,message}}`. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy(err);
+    return;
+  }
+  const [status, text, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'too_large', 'the request headers are too large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'invalid_request', 'the request took too long to arrive']
+        : [400, 'Bad Request', 'invalid_request', 'the request is malformed or ended early'];
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
 /**
  * The whole application as a Fastify instance, not yet listening: tests call
  * `inject()` on it or `listen()` on port 0; `server.ts` runs it.
@@ -52,6 +72,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     forceCloseConnections: 'idle',
     trustProxy: config.trustProxy,
     bodyLimit: 64 * 1024,
+    // A request Node cannot parse or that breaks off (a body cut short) is answered, when it can
+    // be at all, in the contract's shape like every other error (Fastify's own handler writes another).
+    clientErrorHandler: answerClientError,
     ...fastifyOptions,
     logger: {
       level: config.logLevel,
@@ -102,6 +125,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(roomRoutes);
   await app.register(messageRoutes);
   await app.register(searchRoutes);
+  await app.register(fileRoutes);
   await app.register(conversationRoutes);
   await app.register(adminRoutes);
   return app;

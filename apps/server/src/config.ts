@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 
 const bool = z
@@ -85,6 +86,17 @@ const Env = z.object({
       'TRUST_PROXY: true, false, or proxy addresses/CIDRs (or loopback, linklocal, uniquelocal) separated by commas',
     )
     .optional(),
+  /** Where uploaded files live; default `files/` beside the SQLite file. Several nodes: one directory they all mount. */
+  UPLOAD_DIR: z.string().min(1).optional(),
+  /** One file's bytes. */
+  MAX_UPLOAD_BYTES: int(1).default(10 * 1024 * 1024),
+  /** All of one user's uploads (attached or waiting) together. */
+  MAX_UPLOAD_BYTES_PER_USER: int(1).default(1024 * 1024 * 1024),
+  MAX_ATTACHMENTS_PER_MESSAGE: int(1, 100).default(10),
+  /** An image's width × height; beyond it the upload is refused before decoding (decompression bombs). */
+  MAX_IMAGE_PIXELS: int(1).default(50_000_000),
+  /** An upload no message carries after this long is deleted. */
+  UPLOAD_UNATTACHED_TTL_MS: int(1000).default(60 * 60 * 1000),
   /** Folder of the built web client; default apps/web/dist. */
   WEB_ROOT: z.string().optional(),
 });
@@ -148,6 +160,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     dbSynchronous: c.DB_SYNCHRONOUS,
     sessionTtlMs: c.SESSION_TTL_DAYS * 24 * 60 * 60 * 1000,
     webRoot: c.WEB_ROOT,
+    uploadDir: c.UPLOAD_DIR ?? path.join(path.dirname(c.DATABASE_PATH), 'files'),
+    maxUploadBytes: c.MAX_UPLOAD_BYTES,
+    maxUploadBytesPerUser: c.MAX_UPLOAD_BYTES_PER_USER,
+    maxAttachmentsPerMessage: c.MAX_ATTACHMENTS_PER_MESSAGE,
+    maxImagePixels: c.MAX_IMAGE_PIXELS,
+    uploadUnattachedTtlMs: c.UPLOAD_UNATTACHED_TTL_MS,
     trustProxy: parseTrustProxy(c.TRUST_PROXY),
     metricsToken: c.METRICS_TOKEN,
     tlsCert: c.TLS_CERT,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ClientMsgId, Emoji, RoomId, Seq } from './common.js';
+import { AttachmentId, ClientMsgId, Emoji, RoomId, Seq } from './common.js';
 
 /** Every client message may carry `ref`, echoed in the direct reply. */
 const Ref = z.union([z.string().max(64), z.number()]).optional();
@@ -14,6 +14,11 @@ export const SendMessage = z.object({
   clientMsgId: ClientMsgId,
   /** The id of the message of the same room this one replies to. */
   replyTo: z.number().int().optional(),
+  /**
+   * Uploads of the sender in this room (`POST /api/rooms/{id}/files`) not yet
+   * on a message; the server's MAX_ATTACHMENTS_PER_MESSAGE bounds how many.
+   */
+  attachments: z.array(AttachmentId).max(100).optional(),
   ref: Ref,
 });
 export const HistoryRequest = z.object({

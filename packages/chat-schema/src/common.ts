@@ -54,6 +54,26 @@ export type ReplyQuote = z.infer<typeof ReplyQuote>;
 export const Reaction = z.object({ emoji: z.string(), count: z.number().int().positive(), users: z.array(z.string()) });
 export type Reaction = z.infer<typeof Reaction>;
 
+/** An upload's id: 22 characters of base64url (128 random bits). */
+export const AttachmentId = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'an attachment id is 22 characters of A-Z a-z 0-9 _ -');
+
+/** A file on a message (or just uploaded): fetch it at `url` with the session, as a member of its room. */
+export const Attachment = z.object({
+  id: AttachmentId,
+  /** The name it was uploaded with (no path, no control characters). */
+  name: z.string(),
+  size: z.number().int().nonnegative(),
+  /** Found by sniffing its bytes, never the uploader's claim; `application/octet-stream` when unknown. */
+  contentType: z.string(),
+  url: z.string(),
+  /** Images only. */
+  width: z.number().int().positive().optional(),
+  height: z.number().int().positive().optional(),
+  /** Images only: a small WebP of it. */
+  thumbnailUrl: z.string().optional(),
+});
+export type Attachment = z.infer<typeof Attachment>;
+
 /** A chat message as stored and delivered. `ts` and `editedAt` are milliseconds since the epoch. */
 export const ChatMessage = z.object({
   id: z.number().int(),
@@ -73,6 +93,8 @@ export const ChatMessage = z.object({
   reactions: z.array(Reaction).optional(),
   /** Pinned to its room. */
   pinned: z.boolean().optional(),
+  /** Its files (absent: none). */
+  attachments: z.array(Attachment).optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 

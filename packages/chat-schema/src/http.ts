@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ChatMessage, Emoji, ErrorCode, Member, RoomId, RoomKind, RoomRole, Seq, Username } from './common.js';
+import { Attachment, AttachmentId, ChatMessage, Emoji, ErrorCode, Member, RoomId, RoomKind, RoomRole, Seq, Username } from './common.js';
 
 export const Credentials = z.object({ username: Username, password: z.string().min(8).max(256) });
 export const GuestRequest = z.object({ username: Username });
@@ -77,6 +77,9 @@ export const RepliesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 export const MessageResponse = z.object({ message: ChatMessage });
+/** `POST /api/rooms/{id}/files` (201): the upload, to name in a `send`'s `attachments`. */
+export const UploadResponse = Attachment;
+export const FileParams = z.object({ id: RoomId, fileId: AttachmentId });
 export const MessagesResponse = z.object({ messages: z.array(ChatMessage) });
 export const ReactionParams = z.object({ id: RoomId, messageId: z.coerce.number().int().positive(), emoji: Emoji });
 /** What a reaction request left: the emoji's count on the message, and whether yours is on it. */

@@ -1,6 +1,8 @@
 import type { ClientMessage, ErrorCode, ServerMessage } from '@chat/schema';
 import { DomainError } from '../domain-error.js';
 import type { ChatStore } from '../storage/store.js';
+import { Attachments, type AttachmentLimits } from './attachments.js';
+import { NO_FILES, type FileProbe, type FileStore } from './file-store.js';
 import { ConversationService } from './conversations.js';
 import type { Broker, NodeEvent } from './events.js';
 import { InvitationService } from './invitations.js';
@@ -45,7 +47,12 @@ export interface ChatServiceOptions {
   maxInbox?: number;
   /** Records moderators' actions over the socket (deleting others' messages, pins) in the audit log. */
   audit?: ModerationAudit;
+  /** Where files live and what they are, and the limits on them (attachments.ts). Default: none (NO_FILES). */
+  files?: { store: FileStore; probe: FileProbe; limits: AttachmentLimits };
 }
+
+/** With no file store, every upload is refused before it is read. */
+const NO_FILE_LIMITS: AttachmentLimits = { maxFileBytes: 0, maxUserBytes: 0, maxPerMessage: 0, maxImagePixels: 0, unattachedTtlMs: 60 * 60_000 };
 
 /** Who did what, from where: the audit log's entry for an action over the socket. */
 export type ModerationAudit = (actor: string, action: string, ip: string | null, facts: Record<string, unknown>) => Promise<void>;
@@ -90,6 +97,8 @@ export class ChatService {
   readonly pins: Pins;
   readonly threads: Threads;
   readonly search: MessageSearch;
+  /** Uploads, files on messages, their clean-up. */
+  readonly attachments: Attachments;
   private readonly notices: UserNotices;
   private readonly local: LocalRooms;
   private readonly delivery: RoomDelivery;
@@ -123,7 +132,12 @@ export class ChatService {
       ...(options.maxInbox === undefined ? {} : { maxWaiting: options.maxInbox }),
       unexpected: (err) => background('request', err),
     });
-    this.rooms = new RoomService(store, broker, (room) => this.local.onlineUsers(room));
+    const files = options.files ?? { ...NO_FILES, limits: NO_FILE_LIMITS };
+    this.attachments = new Attachments(store, { files: files.store, probe: files.probe }, files.limits);
+    this.rooms = new RoomService(store, broker, {
+      onlineUsers: (room) => this.local.onlineUsers(room),
+      discardFiles: (ids) => this.attachments.discard(ids),
+    });
     this.notices = new UserNotices(broker);
     this.conversations = new ConversationService(store, this.notices.notify);
     this.invitations = new InvitationService(store, this.rooms, this.notices.notify);
@@ -134,7 +148,16 @@ export class ChatService {
     this.threads = new Threads(store, this.rooms);
     this.search = new MessageSearch(store, this.rooms, options.searchesPerSecond ?? 5);
     const mentions = new Mentions(store, this.rooms);
-    this.sender = new Sender(this.writer, this.local, this.gate, this.threads, mentions, this.notices.notify, background);
+    this.sender = new Sender({
+      writer: this.writer,
+      local: this.local,
+      gate: this.gate,
+      threads: this.threads,
+      mentions,
+      attachments: this.attachments,
+      notify: this.notices.notify,
+      background,
+    });
     const fanout = new RoomFanout(this.local, this.delivery, observer && ((n) => observer.fanout(n)));
     broker.setHandler((event) => fanout.handle(event));
   }

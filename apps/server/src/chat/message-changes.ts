@@ -36,6 +36,7 @@ export class MessageChanges {
     const updated = await this.store.deleteMessage(roomId, id, Date.now());
     if (!updated) throw new DomainError('not_found', `no message ${id} in ${roomId}`);
     await this.publish(state, updated, ref);
+    await this.rooms.dropFiles(message);
     // Someone else's message: a moderator's act, for the audit log.
     if (message.authorId !== state.peer.user.id) {
       const facts = { room: roomId, target: message.author, message: id };

@@ -61,12 +61,19 @@ export function toRoomSummary(r: RoomForUser, members?: string[]): RoomSummary {
  * questions.
  */
 export class RoomService {
+  /** Ids of the users online in a room on any node (the chat service's presence). */
+  private readonly onlineUsers: (room: string) => Promise<ReadonlySet<number>>;
+  /** Removes the files of deleted attachment rows (Attachments.discard). */
+  private readonly discardFiles: (ids: readonly string[]) => Promise<void>;
+
   constructor(
     private readonly store: ChatStore,
     private readonly broker: Broker,
-    /** Ids of the users online in a room on any node (the chat service's presence). */
-    private readonly onlineUsers: (room: string) => Promise<ReadonlySet<number>>,
-  ) {}
+    parts: { onlineUsers: (room: string) => Promise<ReadonlySet<number>>; discardFiles: (ids: readonly string[]) => Promise<void> },
+  ) {
+    this.onlineUsers = parts.onlineUsers;
+    this.discardFiles = parts.discardFiles;
+  }
 
   /** The asker's standing in a room (an admin's is ADMIN wherever). */
   async standing(asker: Asker, roomId: string): Promise<Standing> {
@@ -156,8 +163,11 @@ export class RoomService {
   /** The room with its messages, members and bans; connections in it are told and leave it. */
   async delete(asker: Asker, roomId: string): Promise<void> {
     await this.permitted(asker, roomId, 'manage');
+    // Read before: the rows go with the room. An upload landing in between leaves a file the sweep removes.
+    const files = await this.store.roomAttachmentIds(roomId);
     if (!(await this.store.deleteRoom(roomId))) throw new DomainError('not_found', `no room ${roomId}`);
     await this.broker.publish({ kind: 'room_deleted', room: roomId });
+    await this.discardFiles(files);
   }
 
   /** Whoever may read the room sees who is in it, and their roles. */
@@ -180,7 +190,13 @@ export class RoomService {
     const message = await this.store.deleteMessage(roomId, messageId, Date.now());
     if (!message) throw new DomainError('not_found', `no message ${messageId} in ${roomId}`);
     await this.broker.publish({ kind: 'message_updated', room: roomId, message });
+    await this.dropFiles(found);
     return message;
+  }
+
+  /** A message just deleted takes its files along (their rows went in its transaction); REST and the socket both call this. */
+  dropFiles(deleted: MessageRecord): Promise<void> {
+    return this.discardFiles((deleted.attachments ?? []).map((a) => a.id));
   }
 
   /** Out of the room (they may join again, if it is public); their connections leave it. */

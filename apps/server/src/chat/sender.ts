@@ -1,6 +1,7 @@
 import type { ClientMessage } from '@chat/schema';
 import type { NewMessage } from '../storage/store.js';
 import { MEMBER, authorize } from './access.js';
+import type { Attachments } from './attachments.js';
 import type { LocalRooms } from './local-rooms.js';
 import type { Mentions } from './mentions.js';
 import type { MessageWriter } from './message-writer.js';
@@ -18,44 +19,84 @@ type Send = Extract<ClientMessage, { type: 'send' }>;
  * reads the message it answers, and a text with `@` the members it names —
  * the mentioned are told (`mention`) once it is stored.
  */
+export interface SenderParts {
+  writer: MessageWriter;
+  local: LocalRooms;
+  gate: SendGate;
+  threads: Threads;
+  mentions: Mentions;
+  attachments: Attachments;
+  notify: Notify;
+  background: (what: string, err: unknown) => void;
+}
+
 export class Sender {
-  constructor(
-    private readonly writer: MessageWriter,
-    private readonly local: LocalRooms,
-    private readonly gate: SendGate,
-    private readonly threads: Threads,
-    private readonly mentions: Mentions,
-    private readonly notify: Notify,
-    private readonly background: (what: string, err: unknown) => void,
-  ) {}
+  private readonly writer: MessageWriter;
+  private readonly local: LocalRooms;
+  private readonly gate: SendGate;
+  private readonly threads: Threads;
+  private readonly mentions: Mentions;
+  private readonly attachments: Attachments;
+  private readonly notify: Notify;
+  private readonly background: (what: string, err: unknown) => void;
+
+  constructor(parts: SenderParts) {
+    ({
+      writer: this.writer,
+      local: this.local,
+      gate: this.gate,
+      threads: this.threads,
+      mentions: this.mentions,
+      attachments: this.attachments,
+      notify: this.notify,
+      background: this.background,
+    } = parts);
+  }
 
   send(state: PeerState, msg: Send): void | Promise<void> {
     authorize('send', MEMBER, msg.room, state.joined(msg.room));
     this.gate.checkText(msg.text);
     this.gate.take(state);
     const message: NewMessage = { roomId: msg.room, authorId: state.peer.user.id, text: msg.text, clientMsgId: msg.clientMsgId, ts: Date.now() };
-    if (msg.replyTo === undefined && !msg.text.includes('@')) {
+    const files = msg.attachments !== undefined && msg.attachments.length > 0 ? msg.attachments : undefined;
+    if (msg.replyTo === undefined && !msg.text.includes('@') && files === undefined) {
       this.write(state, message, msg.ref);
       return;
     }
-    return this.sendWithExtras(state, message, msg.replyTo, msg.ref);
+    return this.sendWithExtras(state, message, { replyTo: msg.replyTo, files }, msg.ref);
   }
 
-  private async sendWithExtras(state: PeerState, message: NewMessage, replyTo: number | undefined, ref: Ref): Promise<void> {
-    const [quote, mentioned] = await Promise.all([
-      replyTo === undefined ? undefined : this.threads.quote(message.roomId, replyTo),
-      this.mentions.resolve(message.authorId, message.roomId, message.text),
-    ]);
-    if (state.closed) return;
-    if (quote) message.replyTo = quote;
-    if (mentioned.length > 0) message.mentions = mentioned;
-    this.write(state, message, ref);
+  private async sendWithExtras(
+    state: PeerState,
+    message: NewMessage,
+    extras: { replyTo: number | undefined; files: readonly string[] | undefined },
+    ref: Ref,
+  ): Promise<void> {
+    const { replyTo, files } = extras;
+    // Files first: a refused one refuses the send before anything else is read or held.
+    const attachments = files === undefined ? undefined : await this.attachments.claim(message.authorId, message.roomId, files);
+    let written = false;
+    try {
+      const [quote, mentioned] = await Promise.all([
+        replyTo === undefined ? undefined : this.threads.quote(message.roomId, replyTo),
+        this.mentions.resolve(message.authorId, message.roomId, message.text),
+      ]);
+      if (state.closed) return;
+      if (quote) message.replyTo = quote;
+      if (mentioned.length > 0) message.mentions = mentioned;
+      if (attachments) message.attachments = attachments;
+      this.write(state, message, ref);
+      written = true;
+    } finally {
+      if (!written && attachments) this.attachments.release(attachments);
+    }
   }
 
   private write(state: PeerState, message: NewMessage, ref: Ref): void {
     const { roomId, clientMsgId } = message;
     const peer = state.peer;
     this.writer.write(message, (result) => {
+      if (message.attachments) this.attachments.release(message.attachments);
       if (result instanceof Error) {
         state.error('internal', 'the message could not be stored', ref, roomId);
         return;

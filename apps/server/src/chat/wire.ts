@@ -1,5 +1,19 @@
-import type { ChatMessage, Reaction } from '@chat/schema';
-import type { MessageRecord } from '../storage/store.js';
+import type { Attachment, ChatMessage, Reaction } from '@chat/schema';
+import type { AttachmentInfo, MessageRecord } from '../storage/store.js';
+
+/** Where a file of a room is fetched (routes/file-routes.ts serves it). */
+export const fileUrl = (room: string, id: string) => `/api/rooms/${room}/files/${id}`;
+
+/** An upload in the contract's shape: its URLs, and its size in pixels and thumbnail when an image. */
+export function toAttachment(room: string, a: AttachmentInfo): Attachment {
+  const out: Attachment = { id: a.id, name: a.name, size: a.size, contentType: a.contentType, url: fileUrl(room, a.id) };
+  if (a.width !== null && a.height !== null) {
+    out.width = a.width;
+    out.height = a.height;
+  }
+  if (a.thumbnail) out.thumbnailUrl = `${fileUrl(room, a.id)}/thumbnail`;
+  return out;
+}
 
 /** A stored message in the contract's shape. */
 export function toChatMessage(m: MessageRecord): ChatMessage {
@@ -17,6 +31,7 @@ export function toChatMessage(m: MessageRecord): ChatMessage {
   if (m.replies > 0) out.replies = m.replies;
   if (m.reactions.length > 0) out.reactions = reactionsOf(m);
   if (m.pinnedAt !== null) out.pinned = true;
+  if (m.attachments) out.attachments = m.attachments.map((a) => toAttachment(m.roomId, a));
   return out;
 }
 
@@ -54,6 +69,7 @@ export function messageEventJson(room: string, m: MessageRecord, ref?: string | 
   if (m.replies > 0) json += ',"replies":' + m.replies;
   if (m.reactions.length > 0) json += ',"reactions":' + JSON.stringify(reactionsOf(m));
   if (m.pinnedAt !== null) json += ',"pinned":true';
+  if (m.attachments) json += ',"attachments":' + JSON.stringify(m.attachments.map((a) => toAttachment(room, a)));
   if (ref !== undefined) json += ',"ref":' + JSON.stringify(ref);
   return json + '}';
 }

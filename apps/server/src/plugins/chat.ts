@@ -6,6 +6,8 @@ import { InProcessPresence, type PresenceRegistry } from '../chat/presence.js';
 import { openRedisCluster } from '../cluster/redis-cluster.js';
 import { redactUrl } from '../redact-url.js';
 import { UserAdministration, type SessionCloser } from '../auth/user-admin.js';
+import { createImageProbe } from '../files/image-probe.js';
+import { openDirectoryStore } from '../files/directory-store.js';
 
 export interface ChatPluginOptions {
   broker?: Broker;
@@ -42,6 +44,7 @@ export const chatPlugin = fp(
     }
     broker ??= new InProcessBroker();
     presence ??= new InProcessPresence();
+    const files = await openDirectoryStore(c.uploadDir);
     const chat = new ChatService(app.store, broker, {
         maxMessageBytes: c.maxMessageBytes,
         maxReplayMessages: c.maxReplayMessages,
@@ -50,6 +53,17 @@ export const chatPlugin = fp(
         joinsPerMinute: c.rateJoinsPerMinute,
         searchesPerSecond: c.rateSearchesPerSecond,
         presence,
+        files: {
+          store: files,
+          probe: createImageProbe(files.temporaryPath, c.maxImagePixels),
+          limits: {
+            maxFileBytes: c.maxUploadBytes,
+            maxUserBytes: c.maxUploadBytesPerUser,
+            maxPerMessage: c.maxAttachmentsPerMessage,
+            maxImagePixels: c.maxImagePixels,
+            unattachedTtlMs: c.uploadUnattachedTtlMs,
+          },
+        },
         // A failure to write the entry is logged: the action is done already.
         audit: (actor, action, ip, facts) =>
           app.auditLog.record(actor, action, ip, facts).catch((err: unknown) => app.log.error({ err, action }, 'could not write the audit log')),
@@ -81,6 +95,22 @@ export const chatPlugin = fp(
     app.decorate('sessionCloser', closer);
     app.decorate('users', new UserAdministration(app.store, closer));
     app.decorate('presence', presence);
+    // The clean-up of files (Attachments.sweep) on every node: each step is idempotent.
+    const sweepEvery = Math.min(5 * 60_000, Math.max(250, c.uploadUnattachedTtlMs / 2));
+    let sweeping: Promise<unknown> = Promise.resolve();
+    const sweeper = setInterval(() => {
+      sweeping = chat.attachments
+        .sweep(Date.now())
+        .then((swept) => {
+          if (swept.unattached + swept.temporaries + swept.orphans > 0) app.log.info(swept, 'files swept');
+        })
+        .catch((err: unknown) => app.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'file sweep failed'));
+    }, sweepEvery);
+    sweeper.unref();
+    app.addHook('onClose', async () => {
+      clearInterval(sweeper);
+      await sweeping;
+    });
   },
   { name: 'chat', dependencies: ['storage', 'metrics', 'audit'] },
 );

@@ -1,4 +1,4 @@
-import type { MessageRecord, NewMessage, ReactionRecord } from './store.js';
+import type { AttachmentInfo, AttachmentRecord, MessageRecord, NewMessage, ReactionRecord } from './store.js';
 
 /** A message as both stores' queries return it (snake_case columns, the author's name joined in). */
 export interface MessageRow {
@@ -22,7 +22,56 @@ export interface MessageRow {
   replies: number;
   /** [emoji, username] pairs, first reaction first: JSON text from SQLite, parsed by pg; null for none. */
   reactions: string | Array<[string, string]> | null;
+  /** [id, name, size, contentType, width, height, thumbnail] per file, in order: JSON text from SQLite, parsed by pg; null for none. */
+  attachments: string | AttachmentTuple[] | null;
 }
+
+type AttachmentTuple = [string, string, number, string, number | null, number | null, number | boolean];
+
+/** A row's `attachments`; undefined for none (a message without files carries no field). */
+export function attachmentsOf(column: string | AttachmentTuple[] | null): AttachmentInfo[] | undefined {
+  if (column === null || column === '[]') return undefined;
+  const list = typeof column === 'string' ? (JSON.parse(column) as AttachmentTuple[]) : column;
+  if (list.length === 0) return undefined;
+  return list.map(([id, name, size, contentType, width, height, thumbnail]) => ({
+    id,
+    name,
+    size: Number(size),
+    contentType,
+    width: width === null ? null : Number(width),
+    height: height === null ? null : Number(height),
+    thumbnail: Boolean(thumbnail),
+  }));
+}
+
+/** An `attachments` table row, as both stores read it. */
+export interface AttachmentRow {
+  id: string;
+  room_id: string;
+  uploader_id: number;
+  message_id: number | null;
+  name: string;
+  size: number;
+  content_type: string;
+  width: number | null;
+  height: number | null;
+  thumbnail: number | boolean;
+  created_at: number;
+}
+
+export const toAttachment = (row: AttachmentRow): AttachmentRecord => ({
+  id: row.id,
+  name: row.name,
+  size: Number(row.size),
+  contentType: row.content_type,
+  width: row.width,
+  height: row.height,
+  thumbnail: Boolean(row.thumbnail),
+  roomId: row.room_id,
+  uploaderId: row.uploader_id,
+  messageId: row.message_id,
+  createdAt: row.created_at,
+});
 
 /** The pairs of a row's `reactions`, grouped by emoji in the order each emoji first appeared. */
 export function groupReactions(pairs: string | Array<[string, string]> | null): ReactionRecord[] {
@@ -61,6 +110,7 @@ export const toMessage = (row: MessageRow): MessageRecord => ({
   replies: row.replies,
   reactions: groupReactions(row.reactions),
   pinnedAt: row.pinned_at,
+  attachments: attachmentsOf(row.attachments),
 });
 
 /** The record of a message just stored: what was sent, plus the row id and seq the store gave it. */
@@ -79,4 +129,5 @@ export const storedMessage = (m: NewMessage, id: number, seq: number, author: st
   replies: 0,
   reactions: [],
   pinnedAt: null,
+  attachments: m.attachments,
 });

@@ -169,6 +169,33 @@ export interface ReactionRecord {
   users: string[];
 }
 
+/** A file as a message carries it: enough to show and fetch it. */
+export interface AttachmentInfo {
+  /** Random, unguessable (see chat/attachments.ts); also the key of its bytes in the file store. */
+  id: string;
+  name: string;
+  size: number;
+  /** What sniffing the bytes found (never the client's claim); application/octet-stream when nothing. */
+  contentType: string;
+  /** Images only. */
+  width: number | null;
+  height: number | null;
+  /** Whether a thumbnail was made (images only). */
+  thumbnail: boolean;
+}
+
+/** An upload, attached to a message or not yet. */
+export interface AttachmentRecord extends AttachmentInfo {
+  roomId: string;
+  uploaderId: number;
+  /** The message it belongs to; null until a send carries it. */
+  messageId: number | null;
+  createdAt: number;
+}
+
+/** What `createAttachment` did: stored, or refused (nothing written). */
+export type AttachmentCreation = 'stored' | 'over_quota' | 'room_gone';
+
 export interface MessageRecord {
   id: number;
   roomId: string;
@@ -186,6 +213,8 @@ export interface MessageRecord {
   replies: number;
   reactions: ReactionRecord[];
   pinnedAt: number | null;
+  /** Its files, in the order the send named them; absent (undefined) for none. */
+  attachments?: AttachmentInfo[] | undefined;
 }
 
 export interface NewMessage {
@@ -198,6 +227,11 @@ export interface NewMessage {
   replyTo?: ReplyQuote | undefined;
   /** Members it mentions (ids), stored with its seq in the same transaction: their mention counts. */
   mentions?: readonly number[] | undefined;
+  /**
+   * Uploads of its author in this room, not yet attached, read and checked by
+   * the domain; the store attaches them in the message's own transaction.
+   */
+  attachments?: AttachmentInfo[] | undefined;
 }
 
 /** What adding or removing a reaction did; `count` is the emoji's count on the message afterwards. */
@@ -392,7 +426,7 @@ export interface ChatStore {
   /** Messages with seq < before (or the newest), newest first, at most `limit`. */
   messagesBefore(roomId: string, before: number | undefined, limit: number): Awaitable<MessageRecord[]>;
   editMessage(roomId: string, id: number, text: string, at: number): Awaitable<MessageRecord | undefined>;
-  /** Marks it deleted: text, reactions, pin and mentions go; its place (seq) and its replies stay. */
+  /** Marks it deleted: text, reactions, pin, mentions and attachment rows go; its place (seq) and its replies stay. */
   deleteMessage(roomId: string, id: number, at: number): Awaitable<MessageRecord | undefined>;
   /** Replies to a message, oldest first, with seq > afterSeq, at most `limit`. */
   repliesTo(roomId: string, parentId: number, afterSeq: number, limit: number): Awaitable<MessageRecord[]>;
@@ -410,6 +444,23 @@ export interface ChatStore {
   searchMessages(filter: SearchFilter): Awaitable<MessageRecord[]>;
   /** The room's members among these usernames (any case): whom a message's mentions reach. */
   membersNamed(roomId: string, usernames: readonly string[]): Awaitable<Array<{ userId: number; username: string }>>;
+
+  /**
+   * Records an upload (its bytes are already in the file store), in one
+   * transaction with the check that the uploader's uploads, this one
+   * included, stay within `maxUserBytes`: `over_quota` otherwise, and
+   * `room_gone` when the room no longer exists; nothing written either way.
+   */
+  createAttachment(record: AttachmentRecord, maxUserBytes: number): Awaitable<AttachmentCreation>;
+  getAttachment(id: string): Awaitable<AttachmentRecord | undefined>;
+  /** The bytes of every upload of the user that is still recorded (attached or not). */
+  uploadedBytes(userId: number): Awaitable<number>;
+  /** Deletes the uploads made before `before` that no message carries; their ids. */
+  deleteUnattachedAttachments(before: number): Awaitable<string[]>;
+  /** The ids of a room's uploads (its files, to delete with it). */
+  roomAttachmentIds(roomId: string): Awaitable<string[]>;
+  /** Those of `ids` that are recorded (the rest are files no row owns). */
+  knownAttachmentIds(ids: readonly string[]): Awaitable<string[]>;
 
   /**
    * True when batches passed to `appendMessages` before the previous call

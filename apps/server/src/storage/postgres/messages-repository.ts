@@ -35,7 +35,9 @@ export const COLUMNS = `m.id, m.room_id, m.seq, m.author_id, u.username AS autho
   p.seq AS reply_seq, pu.username AS reply_author, left(p.text, ${QUOTE_CHARS}) AS reply_text, p.deleted_at IS NOT NULL AS reply_deleted,
   (SELECT COUNT(*) FROM messages c WHERE c.reply_to = m.id AND c.deleted_at IS NULL) AS replies,
   (SELECT json_agg(json_build_array(r.emoji, ru.username) ORDER BY r.created_at, r.emoji)
-     FROM reactions r JOIN users ru ON ru.id = r.user_id WHERE r.message_id = m.id) AS reactions`;
+     FROM reactions r JOIN users ru ON ru.id = r.user_id WHERE r.message_id = m.id) AS reactions,
+  (SELECT json_agg(json_build_array(a.id, a.name, a.size, a.content_type, a.width, a.height, a.thumbnail) ORDER BY a.position)
+     FROM attachments a WHERE a.message_id = m.id) AS attachments`;
 const PARENT = 'LEFT JOIN messages p ON p.id = m.reply_to LEFT JOIN users pu ON pu.id = p.author_id';
 export const FROM = `messages m JOIN users u ON u.id = m.author_id ${PARENT}`;
 /** The rows a data-modifying CTE named `m` returned (its RETURNING *), with their author. */
@@ -102,8 +104,16 @@ const remove = statement<MessageRow>(
      UPDATE messages SET text = '', deleted_at = $1, pinned_at = NULL, search_vector = NULL
       WHERE room_id = $2 AND id = $3 AND deleted_at IS NULL RETURNING *),
    gone_reactions AS (DELETE FROM reactions WHERE message_id IN (SELECT id FROM m)),
-   gone_mentions AS (DELETE FROM mentions WHERE room_id = $2 AND seq IN (SELECT seq FROM m))
+   gone_mentions AS (DELETE FROM mentions WHERE room_id = $2 AND seq IN (SELECT seq FROM m)),
+   gone_attachments AS (DELETE FROM attachments WHERE message_id IN (SELECT id FROM m))
    SELECT ${COLUMNS} FROM ${FROM_CTE}`,
+);
+// Only the author's own unattached uploads in the message's room (the domain checked; this keeps it true in the transaction).
+const attachFiles = statement(
+  'attachments_attach',
+  `UPDATE attachments a SET message_id = f.message_id, position = f.position
+     FROM unnest($1::text[], $2::bigint[], $3::int[], $4::text[], $5::bigint[]) AS f(id, message_id, position, room_id, uploader_id)
+    WHERE a.id = f.id AND a.room_id = f.room_id AND a.uploader_id = f.uploader_id AND a.message_id IS NULL`,
 );
 const insertMentions = statement(
   'mentions_insert',
@@ -265,6 +275,23 @@ async function appendIn(client: PoolClient, batch: NewMessage[], mode: Mode): Pr
   }
   if (mentioned[0].length > 0) await insertMentions(client, mentioned);
 
+  // Their files, in the same transaction.
+  const files: [string[], number[], number[], string[], number[]] = [[], [], [], [], []];
+  for (const [index, message] of batch.entries()) {
+    const result = results[index];
+    if (result?.status !== 'stored' || !message.attachments) continue;
+    message.attachments.forEach((a, position) => {
+      files[0].push(a.id);
+      files[1].push(result.message.id);
+      files[2].push(position);
+      files[3].push(message.roomId);
+      files[4].push(message.authorId);
+    });
+    // The row was read back before its files were attached: the record takes them from the batch.
+    result.message.attachments = message.attachments;
+  }
+  if (files[0].length > 0) await attachFiles(client, files);
+
   const advanced = [...counters].filter(([id, seq]) => lockedAt.get(id) !== seq);
   if (advanced.length > 0) await saveCounters(client, [advanced.map(([id]) => id), advanced.map(([, seq]) => seq)]);
   return results as AppendResult[];
@@ -327,7 +354,7 @@ export function createMessagesRepository(pool: Pool) {
     },
     async remove(roomId: string, id: number, at: number): Promise<MessageRecord | undefined> {
       const { rows } = await remove(pool, [at, roomId, id]);
-      return rows[0] && { ...toMessage(rows[0]), reactions: [] };
+      return rows[0] && { ...toMessage(rows[0]), reactions: [], attachments: undefined };
     },
     async repliesTo(roomId: string, parentId: number, afterSeq: number, limit: number): Promise<MessageRecord[]> {
       return (await replies(pool, [parentId, roomId, afterSeq, limitOf(limit)])).rows.map(toMessage);

@@ -160,6 +160,27 @@ const MIGRATIONS: Migration[] = [
     `,
     data: (client) => indexStoredMessages(client),
   },
+  // 9: attachments (as in SQLite's step 9).
+  `
+  CREATE TABLE attachments (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    room_id TEXT COLLATE "C" NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+    uploader_id BIGINT NOT NULL REFERENCES users(id),
+    message_id BIGINT REFERENCES messages(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL DEFAULT 0,
+    name TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    content_type TEXT NOT NULL,
+    width INTEGER,
+    height INTEGER,
+    thumbnail BOOLEAN NOT NULL DEFAULT false,
+    created_at BIGINT NOT NULL
+  );
+  CREATE INDEX attachments_message ON attachments(message_id, position) WHERE message_id IS NOT NULL;
+  CREATE INDEX attachments_unattached ON attachments(created_at) WHERE message_id IS NULL;
+  CREATE INDEX attachments_uploader ON attachments(uploader_id);
+  CREATE INDEX attachments_room ON attachments(room_id);
+  `,
 ];
 
 /** The first key of the advisory lock: "chat" in ASCII, so the lock is recognisable in pg_locks. */

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { ChatStore } from '../store.js';
 import { createInvitationsRepository } from './invitations-repository.js';
+import { createAttachmentsRepository } from './attachments-repository.js';
 import { createAuditRepository } from './audit-repository.js';
 import { createMessagesRepository } from './messages-repository.js';
 import { createSearchRepository } from './search-repository.js';
@@ -65,6 +66,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const messages = createMessagesRepository(pool);
   const search = createSearchRepository(pool);
   const audit = createAuditRepository(pool);
+  const attachments = createAttachmentsRepository(pool);
   try {
     if (schema !== undefined) {
       try {
@@ -142,6 +144,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     pinnedMessages: messages.pinnedMessages,
     membersNamed: messages.membersNamed,
     searchMessages: search.search,
+    createAttachment: attachments.create,
+    getAttachment: attachments.get,
+    uploadedBytes: attachments.uploadedBytes,
+    deleteUnattachedAttachments: attachments.deleteUnattached,
+    roomAttachmentIds: attachments.roomIds,
+    knownAttachmentIds: attachments.knownIds,
     async ping() {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, PING_TIMEOUT_MS, false)));

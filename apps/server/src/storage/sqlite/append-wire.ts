@@ -21,6 +21,9 @@ export interface AppendColumns {
   /** How many members each message mentions; their ids, message after message, in `mentionIds`. */
   mentionCounts: Uint32Array;
   mentionIds: Float64Array;
+  /** How many files each message carries; their ids, message after message, in `attachmentIds`. */
+  attachmentCounts: Uint32Array;
+  attachmentIds: string[];
 }
 
 export interface AppendOutcomes {
@@ -48,6 +51,8 @@ export function toColumns(batch: readonly NewMessage[]): AppendColumns {
     replyIds: new Float64Array(n),
     mentionCounts: new Uint32Array(n),
     mentionIds: new Float64Array(0),
+    attachmentCounts: new Uint32Array(n),
+    attachmentIds: [],
   };
   const mentions: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -62,13 +67,17 @@ export function toColumns(batch: readonly NewMessage[]): AppendColumns {
       columns.mentionCounts[i] = m.mentions.length;
       for (const id of m.mentions) mentions.push(id);
     }
+    if (m.attachments) {
+      columns.attachmentCounts[i] = m.attachments.length;
+      for (const a of m.attachments) columns.attachmentIds.push(a.id);
+    }
   }
   if (mentions.length > 0) columns.mentionIds = Float64Array.from(mentions);
   return columns;
 }
 
 export function fromColumns(columns: AppendColumns): NewMessage[] {
-  const { roomIds, authorIds, texts, clientMsgIds, ts, replyIds, mentionCounts, mentionIds } = columns;
+  const { roomIds, authorIds, texts, clientMsgIds, ts, replyIds, mentionCounts, mentionIds, attachmentCounts, attachmentIds } = columns;
   const n = roomIds.length;
   if (
     authorIds.length !== n ||
@@ -76,12 +85,14 @@ export function fromColumns(columns: AppendColumns): NewMessage[] {
     clientMsgIds.length !== n ||
     ts.length !== n ||
     replyIds.length !== n ||
-    mentionCounts.length !== n
+    mentionCounts.length !== n ||
+    attachmentCounts.length !== n
   ) {
     throw new Error('append columns of different lengths');
   }
   const batch = new Array<NewMessage>(n);
   let mention = 0;
+  let attachment = 0;
   for (let i = 0; i < n; i++) {
     const m: NewMessage = { roomId: roomIds[i]!, authorId: authorIds[i]!, text: texts[i]!, clientMsgId: clientMsgIds[i]!, ts: ts[i]! };
     // The thread stores only the parent's id; the event loop kept the whole quote.
@@ -91,9 +102,17 @@ export function fromColumns(columns: AppendColumns): NewMessage[] {
       m.mentions = Array.from(mentionIds.subarray(mention, mention + count));
       mention += count;
     }
+    const files = attachmentCounts[i]!;
+    if (files > 0) {
+      // The thread stores only the ids; the event loop kept the whole records.
+      m.attachments = attachmentIds
+        .slice(attachment, attachment + files)
+        .map((id) => ({ id, name: '', size: 0, contentType: '', width: null, height: null, thumbnail: false }));
+      attachment += files;
+    }
     batch[i] = m;
   }
-  if (mention !== mentionIds.length) throw new Error('append columns of different lengths');
+  if (mention !== mentionIds.length || attachment !== attachmentIds.length) throw new Error('append columns of different lengths');
   return batch;
 }
 

@@ -12,7 +12,9 @@ export const COLUMNS = `m.id, m.room_id, m.seq, m.author_id, (SELECT username FR
   substr(p.text, 1, ${QUOTE_CHARS}) AS reply_text, p.deleted_at IS NOT NULL AS reply_deleted,
   (SELECT COUNT(*) FROM messages c WHERE c.reply_to = m.id AND c.deleted_at IS NULL) AS replies,
   (SELECT json_group_array(json_array(r.emoji, u.username) ORDER BY r.created_at, r.emoji)
-     FROM reactions r JOIN users u ON u.id = r.user_id WHERE r.message_id = m.id) AS reactions`;
+     FROM reactions r JOIN users u ON u.id = r.user_id WHERE r.message_id = m.id) AS reactions,
+  (SELECT json_group_array(json_array(a.id, a.name, a.size, a.content_type, a.width, a.height, a.thumbnail) ORDER BY a.position)
+     FROM attachments a WHERE a.message_id = m.id) AS attachments`;
 const FROM = 'messages m LEFT JOIN messages p ON p.id = m.reply_to';
 
 export function createMessagesRepository(db: Database) {
@@ -36,6 +38,11 @@ export function createMessagesRepository(db: Database) {
   // The search index (migration 8): a message's words, written beside every change of its text.
   const indexWords = db.prepare<[number, string]>('INSERT INTO messages_fts (rowid, words) VALUES (?, ?)');
   const unindex = db.prepare<[number]>('DELETE FROM messages_fts WHERE rowid = ?');
+  // Only the author's own unattached upload in this room: the domain checked as much, this keeps it true in the transaction.
+  const attach = db.prepare<[number, number, string, string, number]>(
+    'UPDATE attachments SET message_id = ?, position = ? WHERE id = ? AND room_id = ? AND uploader_id = ? AND message_id IS NULL',
+  );
+  const removeAttachments = db.prepare<[number]>('DELETE FROM attachments WHERE message_id = ?');
   const byId = db.prepare<[string, number], MessageRow>(`SELECT ${COLUMNS} FROM ${FROM} WHERE m.room_id = ? AND m.id = ?`);
   // The limits are bound through CAST, never as a bare LIMIT parameter: SQLite's
   // planner reads a bare LIMIT parameter's value, and a statement whose plan
@@ -126,6 +133,10 @@ export function createMessagesRepository(db: Database) {
       }
       if (m.mentions) for (const userId of m.mentions) insertMention.run(m.roomId, userId, seq + 1);
       indexWords.run(Number(info.lastInsertRowid), searchWords(m.text).join(' '));
+      if (m.attachments) {
+        const messageId = Number(info.lastInsertRowid);
+        for (const [position, a] of m.attachments.entries()) attach.run(messageId, position, a.id, m.roomId, m.authorId);
+      }
       seqs.set(m.roomId, seq + 1);
       changed.add(m.roomId);
       markStored(outcomes, i, Number(info.lastInsertRowid), seq + 1);
@@ -147,6 +158,7 @@ export function createMessagesRepository(db: Database) {
       removeReactions.run(id);
       removeMentions.run(roomId, removed.seq);
       unindex.run(id);
+      removeAttachments.run(id);
       return getOne(roomId, id);
     });
 

@@ -182,6 +182,29 @@ const MIGRATIONS: string[] = [
     tokenize = 'unicode61 remove_diacritics 0', prefix = '2 3');
   INSERT INTO messages_fts (rowid, words) SELECT id, search_words(text) FROM messages WHERE deleted_at IS NULL;
   `,
+  // 9: attachments. A row per upload; its bytes live in the file store under its id
+  // (chat/file-store.ts). Unattached (message_id NULL) until a send carries it; a room's
+  // deletion takes its rows along, and the domain deletes their files.
+  `
+  CREATE TABLE attachments (
+    id TEXT PRIMARY KEY,                     -- random (chat/attachments.ts): the URL cannot be guessed
+    room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+    uploader_id INTEGER NOT NULL REFERENCES users(id),
+    message_id INTEGER REFERENCES messages(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL DEFAULT 0,     -- its place among the message's files
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    content_type TEXT NOT NULL,              -- sniffed from the bytes
+    width INTEGER,
+    height INTEGER,
+    thumbnail INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX attachments_message ON attachments(message_id, position) WHERE message_id IS NOT NULL;
+  CREATE INDEX attachments_unattached ON attachments(created_at) WHERE message_id IS NULL;
+  CREATE INDEX attachments_uploader ON attachments(uploader_id);
+  CREATE INDEX attachments_room ON attachments(room_id);
+  `,
 ];
 
 /** The schema version today's code migrates to. */

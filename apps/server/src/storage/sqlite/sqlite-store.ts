@@ -3,6 +3,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { ChatStore } from '../store.js';
 import { openConnection } from './connection.js';
+import { createAttachmentsRepository } from './attachments-repository.js';
 import { createAuditRepository } from './audit-repository.js';
 import { createInvitationsRepository } from './invitations-repository.js';
 import { createMessagesRepository } from './messages-repository.js';
@@ -52,6 +53,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   const messages = createMessagesRepository(db);
   const audit = createAuditRepository(db);
   const search = createSearchRepository(db);
+  const attachments = createAttachmentsRepository(db);
   sessions.purgeExpired(Date.now());
   const health = db.prepare('SELECT 1 AS ok');
 
@@ -126,6 +128,12 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     pinnedMessages: messages.pinnedMessages,
     membersNamed: messages.membersNamed,
     searchMessages: search.search,
+    createAttachment: write ? write('attachments', 'create') : attachments.create,
+    getAttachment: attachments.get,
+    uploadedBytes: attachments.uploadedBytes,
+    deleteUnattachedAttachments: write ? write('attachments', 'deleteUnattached') : attachments.deleteUnattached,
+    roomAttachmentIds: attachments.roomIds,
+    knownAttachmentIds: attachments.knownIds,
     ping: () => (health.get() as { ok: number } | undefined)?.ok === 1,
     close: async () => {
       // The writer first: it finishes the batch it holds, then the last connection closes (and checkpoints).

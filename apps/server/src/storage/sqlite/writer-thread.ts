@@ -13,6 +13,7 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { openConnection, type Synchronous } from './connection.js';
 import { fromColumns, type AppendColumns } from './append-wire.js';
+import { createAttachmentsRepository } from './attachments-repository.js';
 import { createAuditRepository } from './audit-repository.js';
 import { createInvitationsRepository } from './invitations-repository.js';
 import { createMessagesRepository } from './messages-repository.js';
@@ -30,6 +31,7 @@ const repositories = {
   rooms: createRoomsRepository(db),
   invitations: createInvitationsRepository(db),
   audit: createAuditRepository(db),
+  attachments: createAttachmentsRepository(db),
   messages,
   // Chat messages arrive and leave in the compact form of append-wire.ts.
   appends: { append: (columns: AppendColumns) => messages.appendOutcomes(fromColumns(columns)) },

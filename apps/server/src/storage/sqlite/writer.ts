@@ -6,7 +6,7 @@ import { fromOutcomes, toColumns, type AppendOutcomes } from './append-wire.js';
 import type { Synchronous } from './connection.js';
 
 /** Which repository of the writer thread a request goes to. */
-export type WriteTarget = 'users' | 'sessions' | 'rooms' | 'invitations' | 'messages' | 'audit' | 'appends';
+export type WriteTarget = 'users' | 'sessions' | 'rooms' | 'invitations' | 'messages' | 'audit' | 'attachments' | 'appends';
 
 export interface WriteRequest {
   id: number;
