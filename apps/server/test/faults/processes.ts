@@ -1,10 +1,14 @@
 /**
- * Infrastructure a fault test owns: a Redis server it starts, kills and
- * starts again on the same port (never the machine's shared one).
+ * Infrastructure a fault test owns: a Redis server and a PostgreSQL cluster
+ * it starts, kills and starts again on the same port (never the machine's
+ * shared ones).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { freePort, until, within } from '../delivery/support.js';
 
 export const REDIS_SERVER = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
@@ -53,5 +57,67 @@ export class OwnRedis {
     child.kill('SIGKILL');
     await within('redis-server to exit', exited, 5000);
     this.child = undefined;
+  }
+}
+
+const run = promisify(execFile);
+
+/** Debian's PostgreSQL server binaries (initdb, pg_ctl), the newest installed. */
+export const POSTGRES_BIN = (() => {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root).filter((v) => existsSync(path.join(root, v, 'bin', 'initdb')));
+  versions.sort((a, b) => Number(b) - Number(a));
+  return versions[0] ? path.join(root, versions[0], 'bin') : undefined;
+})();
+
+/**
+ * A PostgreSQL cluster of the test's own in a temporary directory, trust
+ * authentication on 127.0.0.1. PostgreSQL refuses to run as root, so as root
+ * it runs as the `postgres` system user (Debian's package makes it).
+ */
+export class OwnPostgres {
+  private constructor(
+    readonly port: number,
+    private readonly dir: string,
+  ) {}
+
+  get url(): string {
+    return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
+  }
+
+  private static async as(command: string, args: string[]): Promise<void> {
+    const root = process.getuid?.() === 0;
+    await run(root ? 'runuser' : command, root ? ['-u', 'postgres', '--', command, ...args] : args, { timeout: 60_000 });
+  }
+
+  static async start(): Promise<OwnPostgres> {
+    if (!POSTGRES_BIN) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'chat-faults-pg-'));
+    if (process.getuid?.() === 0) {
+      const { stdout } = await run('id', ['-u', 'postgres']);
+      const { stdout: gid } = await run('id', ['-g', 'postgres']);
+      chownSync(dir, Number(stdout.trim()), Number(gid.trim()));
+    }
+    const pg = new OwnPostgres(await freePort(), dir);
+    await OwnPostgres.as(path.join(POSTGRES_BIN, 'initdb'), ['-D', path.join(dir, 'data'), '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
+    await pg.restart();
+    return pg;
+  }
+
+  /** Starts the server (again) on its port; resolves once it accepts connections. */
+  async restart(): Promise<void> {
+    const options = `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.dir} -c fsync=off`;
+    await OwnPostgres.as(path.join(POSTGRES_BIN!, 'pg_ctl'), ['-D', path.join(this.dir, 'data'), '-o', options, '-l', path.join(this.dir, 'log'), '-w', '-t', '30', 'start']);
+  }
+
+  /** Stops it at once (`immediate`: no checkpoint, connections cut, as a crash). */
+  async kill(): Promise<void> {
+    await OwnPostgres.as(path.join(POSTGRES_BIN!, 'pg_ctl'), ['-D', path.join(this.dir, 'data'), '-m', 'immediate', '-w', 'stop']).catch(() => {});
+  }
+
+  async destroy(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
