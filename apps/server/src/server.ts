@@ -59,6 +59,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
+  // A database file that cannot be used is said in one line, with what to do; exit code 3 (2: configuration).
+  if (err instanceof Error && err.name === 'DatabaseFileError') {
+    console.error(err.message);
+    process.exit(3);
+  }
   console.error(err);
   process.exit(1);
 });

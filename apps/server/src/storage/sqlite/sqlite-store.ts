@@ -13,6 +13,46 @@ import { createSearchRepository } from './search-repository.js';
 import { Checkpointer, WriterThread, type WriteTarget } from './writer.js';
 import { createSessionsRepository, createUsersRepository } from './users-repository.js';
 
+/** The database file cannot be used as it is (empty, cut short, not SQLite): the server must not start on it. */
+export class DatabaseFileError extends Error {
+  override name = 'DatabaseFileError';
+}
+
+/**
+ * Refuses a file that exists but cannot be the chat's database, before SQLite
+ * opens it: SQLite would take an empty file for a new database (and start
+ * an empty chat over the one that was lost), and reads a file cut short
+ * without complaint until a query reaches a missing page.
+ */
+export function checkDatabaseFile(file: string): void {
+  let size: number;
+  try {
+    size = fs.statSync(file).size;
+  } catch {
+    return; // none yet: a new database is made
+  }
+  const where = path.resolve(file);
+  if (size === 0) {
+    throw new DatabaseFileError(`${where} is empty (0 bytes), so it holds no chat; restore it from a backup, or delete it to start a new database`);
+  }
+  const header = Buffer.alloc(100);
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.readSync(fd, header, 0, 100, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (size < 100 || header.toString('latin1', 0, 16) !== 'SQLite format 3\u0000') {
+    throw new DatabaseFileError(`${where} is not an SQLite database (${size} bytes); restore it from a backup, or point DATABASE_PATH elsewhere`);
+  }
+  // The header's page count is valid when its change counter matches the "version-valid-for" number (SQLite's file format, §1.3).
+  const pageSize = header.readUInt16BE(16) === 1 ? 65536 : header.readUInt16BE(16);
+  const pages = header.readUInt32BE(28);
+  if (header.readUInt32BE(24) === header.readUInt32BE(92) && size < pages * pageSize) {
+    throw new DatabaseFileError(`${where} is cut short: ${size} bytes of the ${pages * pageSize} its header counts; restore it from a backup`);
+  }
+}
+
 export interface SqliteStoreOptions {
   /** FULL: a commit survives power loss; NORMAL: it survives a process crash (WAL). Default FULL. */
   synchronous?: 'FULL' | 'NORMAL';
@@ -31,12 +71,24 @@ export interface SqliteStoreOptions {
  * statement is prepared once here and runs without a round trip.
  */
 export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): ChatStore & { readonly db: Database.Database } {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (file !== ':memory:') {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    checkDatabaseFile(file);
+  }
   const synchronous = options.synchronous ?? 'FULL';
   // (An in-memory database is private to its connection: no second thread can share it.)
   const threaded = options.writerThread !== false && file !== ':memory:';
-  const db = openConnection(file, synchronous, { autoCheckpoint: !threaded });
-  migrate(db);
+  let db: Database.Database;
+  try {
+    db = openConnection(file, synchronous, { autoCheckpoint: !threaded });
+    migrate(db);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+      throw new DatabaseFileError(`${path.resolve(file)} is damaged (${(err as Error).message}); restore it from a backup (docs/operations.md#backups)`);
+    }
+    throw err;
+  }
   let writer: WriterThread | undefined;
   let checkpointer: Checkpointer | undefined;
   if (threaded) {
