@@ -20,6 +20,8 @@ export interface ClusterOptions {
   presenceTtlMs: number;
   /** More environment for every node. */
   env?: Record<string, string>;
+  /** And for node i, `perNodeEnv[i]`. */
+  perNodeEnv?: Array<Record<string, string>>;
 }
 
 /** `count` nodes on a new database and Redis prefix (started at once: migrations must not race). */
@@ -73,6 +75,7 @@ export async function startNodes(cleanup: ReturnType<typeof createCleanup>, coun
             PRESENCE_TTL_MS: String(options.presenceTtlMs),
             RATE_MESSAGES_PER_SECOND: '100000',
             ...options.env,
+            ...options.perNodeEnv?.[i],
           },
         }),
       ),

@@ -284,6 +284,7 @@ export interface StoredMessage {
   author: string;
   text: string;
   clientMsgId: string;
+  ts: number;
 }
 
 /**
