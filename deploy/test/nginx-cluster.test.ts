@@ -1,14 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
+import type net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Directive, directives, formatNginxConf, parseNginxConf } from '../src/nginx-conf.js';
-import { freePort } from '@chat/test-support';
+import { NGINX, haveNginx, startLocalNginx, type LocalNginx } from './local-nginx.js';
 
 /**
  * deploy/nginx/cluster.conf in a real nginx (Debian's), in front of three
@@ -18,11 +12,8 @@ import { freePort } from '@chat/test-support';
  * addresses change: the replicas' names become 127.0.0.1 ports and nginx
  * listens on a free loopback port.
  */
-const NGINX = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
-const haveNginx = existsSync(NGINX);
 if (!haveNginx) console.warn(`skipping the nginx cluster test: no nginx at ${NGINX} (apt-get install nginx-light, or set NGINX_PATH)`);
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WAIT_MS = 5000;
 
 interface Seen {
@@ -90,82 +81,20 @@ function request(port: number, options: { method?: string; path?: string; header
   });
 }
 
-/**
- * The shipped file with only its addresses changed. `resolve` goes too: the
- * members become IP addresses, which need no resolving, and Debian's nginx
- * predates the parameter (1.27.3).
- */
-function localCopy(conf: Directive[], ports: Map<string, number>, listen: number): Directive[] {
-  return conf.map((d) => {
-    if (d.name === 'upstream') {
-      const block = d.block!.map((member) => {
-        if (member.name !== 'server') return member;
-        const [address, ...params] = member.args;
-        const host = address!.split(':')[0]!;
-        const port = ports.get(host);
-        if (port === undefined) throw new Error(`the upstream names ${host}, which is not a replica here`);
-        return { ...member, args: [`127.0.0.1:${port}`, ...params.filter((p) => p !== 'resolve')] };
-      });
-      return { ...d, block };
-    }
-    if (d.name === 'server') {
-      const block = d.block!.map((inner) => (inner.name === 'listen' ? { ...inner, args: [`127.0.0.1:${listen}`] } : inner));
-      return { ...d, block };
-    }
-    return d;
-  });
-}
-
 describe.skipIf(!haveNginx)('deploy/nginx/cluster.conf in a real nginx', () => {
   const replicas = ['chat-1', 'chat-2', 'chat-3'].map((name) => new Replica(name));
-  let dir = '';
-  let nginx: ChildProcess | undefined;
-  let stderr = '';
+  let nginx: LocalNginx | undefined;
   let port = 0;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'chat-nginx-'));
     await Promise.all(replicas.map((r) => r.start()));
-    port = await freePort();
-    const conf = parseNginxConf(readFileSync(path.join(repo, 'deploy/nginx/cluster.conf'), 'utf8'));
-    // The upstream must name exactly these replicas, or localCopy throws.
-    expect(directives(conf, 'upstream')[0]!.block!.filter((d) => d.name === 'server')).toHaveLength(replicas.length);
-    writeFileSync(path.join(dir, 'cluster.conf'), formatNginxConf(localCopy(conf, new Map(replicas.map((r) => [r.name, r.port])), port)));
-    // What nginx:1.27-alpine's own nginx.conf provides around conf.d/, with every path in the temporary folder.
-    writeFileSync(
-      path.join(dir, 'nginx.conf'),
-      [
-        'worker_processes 1;',
-        `pid ${dir}/nginx.pid;`,
-        `error_log ${dir}/error.log warn;`,
-        'events { worker_connections 256; }',
-        'http {',
-        '    access_log off;',
-        ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => `    ${kind}_temp_path ${dir}/${kind};`),
-        `    include ${dir}/cluster.conf;`,
-        '}',
-        '',
-      ].join('\n'),
-    );
-    nginx = spawn(NGINX, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    nginx.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<never>((_resolve, reject) =>
-      nginx!.once('exit', (code) => reject(new Error(`nginx exited with ${code}: ${stderr}${readLog(dir)}`))),
-    );
-    exited.catch(() => undefined); // after start-up, exiting is afterAll's doing
-    await Promise.race([exited, listening(port)]);
+    nginx = await startLocalNginx(new Map(replicas.map((r) => [r.name, r.port])));
+    port = nginx.port;
   }, 20_000);
 
   afterAll(async () => {
-    if (nginx && nginx.exitCode === null && nginx.signalCode === null) {
-      const gone = new Promise((resolve) => nginx!.once('exit', resolve));
-      nginx.kill('SIGTERM');
-      const timer = setTimeout(() => nginx!.kill('SIGKILL'), WAIT_MS);
-      await gone;
-      clearTimeout(timer);
-    }
+    await nginx?.stop();
     await Promise.all(replicas.map((r) => (r.server.listening ? r.stop() : undefined)));
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('spreads requests over all three replicas', async () => {
@@ -242,36 +171,5 @@ async function within<T>(ms: number, promise: Promise<T>): Promise<T> {
     return await Promise.race([promise, timeout]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-function readLog(dir: string): string {
-  try {
-    return readFileSync(path.join(dir, 'error.log'), 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-/** Resolves once something accepts connections on the port; gives up after 10 s. */
-async function listening(port: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
-      socket.setTimeout(1000);
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-      socket.once('timeout', () => {
-        socket.destroy();
-        resolve(false);
-      });
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after 10 s`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
