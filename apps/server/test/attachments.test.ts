@@ -12,7 +12,8 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { build, tempDir, type TestServer } from './helpers/build.js';
-import { openClient, type ChatClient } from './helpers/chat-client.js';
+import { actingAs } from './helpers/acting-as.js';
+import type { ChatClient } from './helpers/chat-client.js';
 import { filesOnDisk, multipartBody, png, pngBomb, rawUpload, upload, zipBomb } from './helpers/files.js';
 import { expectError, request, signUp, type SignedIn } from './helpers/http.js';
 import { testStore } from './helpers/postgres.js';
@@ -36,14 +37,7 @@ afterEach(async () => {
   await server.close();
 });
 
-const api = (who: SignedIn, method: string, path: string, body?: unknown) =>
-  request(server, method, path, { token: who.token, ...(body === undefined ? {} : { body }) });
-const connect = async (who: SignedIn, ...rooms: string[]) => {
-  const client = await openClient(server, { token: who.token, name: who.user.username });
-  clients.push(client);
-  for (const room of rooms) await client.join(room);
-  return client;
-};
+const { api, connect } = actingAs(() => server, clients);
 const fetchAs = (who: SignedIn, url: string, headers: Record<string, string> = {}) =>
   fetch(server.url + url, { headers: { authorization: `Bearer ${who.token}`, ...headers } });
 /** The kept files (not temporaries) on disk. */

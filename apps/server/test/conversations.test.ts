@@ -6,8 +6,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { build, type TestServer } from './helpers/build.js';
-import { openClient, type ChatClient } from './helpers/chat-client.js';
-import { expectError, request, signUp, type SignedIn } from './helpers/http.js';
+import { actingAs } from './helpers/acting-as.js';
+import type { ChatClient } from './helpers/chat-client.js';
+import { expectError, signUp, type SignedIn } from './helpers/http.js';
 
 let server: TestServer;
 let alice: SignedIn;
@@ -23,13 +24,7 @@ afterEach(async () => {
   await server.close();
 });
 
-const api = (who: SignedIn, method: string, path: string, body?: unknown) =>
-  request(server, method, path, { token: who.token, ...(body === undefined ? {} : { body }) });
-const connect = async (who: SignedIn) => {
-  const client = await openClient(server, { token: who.token, name: who.user.username });
-  clients.push(client);
-  return client;
-};
+const { api, connect } = actingAs(() => server, clients);
 
 /** alice owns the private room `team`; bob is in it by invitation. */
 async function teamWithBob(): Promise<void> {

@@ -5,7 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { build, type TestServer } from './helpers/build.js';
-import { openClient, type ChatClient } from './helpers/chat-client.js';
+import { actingAs } from './helpers/acting-as.js';
+import type { ChatClient } from './helpers/chat-client.js';
 import { expectError, request, signUp, type SignedIn } from './helpers/http.js';
 
 let server: TestServer;
@@ -25,14 +26,7 @@ afterEach(async () => {
   await server.close();
 });
 
-const api = (who: SignedIn, method: string, path: string, body?: unknown) =>
-  request(server, method, path, { token: who.token, ...(body === undefined ? {} : { body }) });
-const connect = async (who: SignedIn, ...rooms: string[]) => {
-  const client = await openClient(server, { token: who.token, name: who.user.username });
-  clients.push(client);
-  for (const room of rooms) await client.join(room);
-  return client;
-};
+const { api, connect } = actingAs(() => server, clients);
 const search = (who: SignedIn, params: Record<string, string | number>) =>
   api(who, 'GET', `/api/search?${new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]))}`);
 const found = async (who: SignedIn, q: string, extra: Record<string, string | number> = {}) => {

@@ -6,8 +6,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_DISTINCT_REACTIONS } from '../src/chat/reactions.js';
 import { build, type TestServer } from './helpers/build.js';
-import { openClient, type ChatClient } from './helpers/chat-client.js';
-import { expectError, request, signUp, type SignedIn } from './helpers/http.js';
+import { actingAs } from './helpers/acting-as.js';
+import type { ChatClient } from './helpers/chat-client.js';
+import { expectError, signUp, type SignedIn } from './helpers/http.js';
 
 let server: TestServer;
 let alice: SignedIn;
@@ -26,14 +27,7 @@ afterEach(async () => {
   await server.close();
 });
 
-const api = (who: SignedIn, method: string, path: string, body?: unknown) =>
-  request(server, method, path, { token: who.token, ...(body === undefined ? {} : { body }) });
-const connect = async (who: SignedIn, ...rooms: string[]) => {
-  const client = await openClient(server, { token: who.token, name: who.user.username });
-  clients.push(client);
-  for (const room of rooms) await client.join(room);
-  return client;
-};
+const { api, connect } = actingAs(() => server, clients);
 const history = async (who: SignedIn, room = 'team') => (await api(who, 'GET', `/api/rooms/${room}/messages`)).body.messages;
 const roomEntry = async (who: SignedIn, room = 'team') =>
   (await api(who, 'GET', '/api/rooms')).body.rooms.find((r: { id: string }) => r.id === room);
