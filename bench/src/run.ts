@@ -73,7 +73,7 @@ const selected: ScenarioName[] = args.only
 const titles: Record<string, string> = {
   fanout: `1. fan-out: ${cfg.fanout.members.toLocaleString('en-US')} members, 1 sender`,
   rooms: `2. ${cfg.rooms.rooms.toLocaleString('en-US')} rooms of ${cfg.rooms.size}, ${cfg.rooms.perRoomRate} msgs/s each`,
-  echo: `3. echo: ${cfg.echo.conns} conns, ${cfg.echo.textBytes} B`,
+  echo: `3. echo: ${cfg.echo.conns} conns, ${cfg.echo.textBytes} B, ${cfg.echo.window} in flight each, then 1`,
   storm: `4. storm: ${cfg.storm.conns.toLocaleString('en-US')} conns at ${cfg.storm.rate.toLocaleString('en-US')}/s`,
   persist: `5. persistence (ours only), with and without the search index`,
   search: `7. search: ${cfg.search.messages.toLocaleString('en-US')} messages in ${cfg.search.rooms} rooms (ours only)`,

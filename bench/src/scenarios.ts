@@ -546,7 +546,7 @@ export async function echo(ctx: Context): Promise<void> {
   const W = ctx.gen.size;
   const workerOf = (k: number) => k % W;
   const roomId = (k: number) => `echo-${k}`;
-  ctx.log(`3. echo-like round trip: ${conns} connections, each alone in a room, ${textBytes} B, ${window} in flight each`);
+  ctx.log(`3. echo-like round trip: ${conns} connections, each alone in a room, ${textBytes} B, ${window} in flight each, then 1`);
   const setup = async (name: ServerName, index: number, nodeArgs?: string[]): Promise<ServerHandle> => {
     const server = await start(ctx, name, nodeArgs);
     const base = index * CONN_SPACE;
@@ -563,13 +563,13 @@ export async function echo(ctx: Context): Promise<void> {
     );
     return server;
   };
-  const phasesFor = (index: number) => {
+  const phasesFor = (index: number, inFlight = window) => {
     const base = index * CONN_SPACE;
     const t = tag();
     return Array.from({ length: W }, (_, w) => {
       const mine = Array.from({ length: conns }, (_, k) => k).filter((k) => workerOf(k) === w);
       if (mine.length === 0) return undefined;
-      return { kind: 'echo', conns: mine.map((k) => [base + k, roomId(k)]), window, textBytes, tag: `${t}w${w}` } satisfies Phase;
+      return { kind: 'echo', conns: mine.map((k) => [base + k, roomId(k)]), window: inFlight, textBytes, tag: `${t}w${w}` } satisfies Phase;
     });
   };
   const servers: ServerHandle[] = [];
@@ -578,17 +578,22 @@ export async function echo(ctx: Context): Promise<void> {
     await sleep(500);
     for (let run = 0; run < ctx.cfg.runs; run++) {
       ctx.log(`  run ${run + 1}/${ctx.cfg.runs}`);
-      for (const index of rotation([0, 1, 2], run)) {
-        const server = servers[index]!;
-        const win = await runPhase(ctx, server, phasesFor(index));
-        logWindow(ctx, 'echo', server.name, win, 'msgs/s');
-        const r = ctx.results;
-        r.add(S, 'round trips/s', 'round trips/s', 'higher', server.name, win.rate);
-        r.add(S, 'p50 round trip', 'ms', 'lower', server.name, win.hist.quantileMs(0.5));
-        r.add(S, 'p99 round trip', 'ms', 'lower', server.name, win.hist.quantileMs(0.99));
-        r.add(S, 'server CPU', '% of a core', 'lower', server.name, pct(win.serverCpu));
-        r.add(S, 'server CPU per message', 'µs', 'lower', server.name, (win.serverCpu * 1e6) / win.rate);
-        r.add(S, 'generator CPU', '% of a core', 'info', server.name, pct(win.generatorCpu));
+      // `window` in flight per connection, then one: each connection sends its next message only
+      // when the previous one is back, so every round trip waits for its own commit (issue #23.5).
+      for (const inFlight of [window, 1]) {
+        const label = inFlight === window ? '' : '1 in flight: ';
+        for (const index of rotation([0, 1, 2], run)) {
+          const server = servers[index]!;
+          const win = await runPhase(ctx, server, phasesFor(index, inFlight));
+          logWindow(ctx, `echo, ${inFlight} in flight`, server.name, win, 'msgs/s');
+          const r = ctx.results;
+          r.add(S, `${label}round trips/s`, 'round trips/s', 'higher', server.name, win.rate);
+          r.add(S, `${label}p50 round trip`, 'ms', 'lower', server.name, win.hist.quantileMs(0.5));
+          r.add(S, `${label}p99 round trip`, 'ms', 'lower', server.name, win.hist.quantileMs(0.99));
+          r.add(S, `${label}server CPU`, '% of a core', 'lower', server.name, pct(win.serverCpu));
+          r.add(S, `${label}server CPU per message`, 'µs', 'lower', server.name, (win.serverCpu * 1e6) / win.rate);
+          r.add(S, `${label}generator CPU`, '% of a core', 'info', server.name, pct(win.generatorCpu));
+        }
       }
     }
   } finally {
