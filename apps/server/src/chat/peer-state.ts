@@ -29,6 +29,12 @@ export class PeerState {
   processing = false;
   strikes = 0;
   closed = false;
+  /**
+   * Sends of this connection being stored, by clientMsgId → ref: a gap filled
+   * from the store that meets one answers it there (its ack), so the live
+   * copy that follows is not a second delivery. Made on the first send with a ref.
+   */
+  private owedAcks: Map<string, Ref> | undefined;
 
   constructor(
     readonly peer: ChatPeer,
@@ -63,6 +69,18 @@ export class PeerState {
   joins(now: number): TokenBucket {
     const perMinute = this.limits.joinsPerMinute;
     return (this.joinBucket ??= new TokenBucket(perMinute / 60, Math.max(1, Math.min(perMinute, 20)), now));
+  }
+
+  /** A send with this clientMsgId and ref is being stored; `settled` once it is answered. */
+  sending(clientMsgId: string, ref: Ref): void {
+    if (ref !== undefined) (this.owedAcks ??= new Map()).set(clientMsgId, ref);
+  }
+  settled(clientMsgId: string): void {
+    this.owedAcks?.delete(clientMsgId);
+  }
+  /** The ref a stored message of this connection's user is still owed its ack under, if it is. */
+  owedAck(message: { authorId: number; clientMsgId: string }): Ref {
+    return message.authorId === this.peer.user.id ? this.owedAcks?.get(message.clientMsgId) : undefined;
   }
 
   reply(event: ServerMessage): void {

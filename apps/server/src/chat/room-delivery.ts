@@ -21,6 +21,8 @@ export class RoomCursor {
   private = false;
   /** When this connection last announced typing here (ms; coalescing). */
   typingAt = 0;
+  /** Seqs of this connection's own sends acked from a store read: their live copies are not sent again. */
+  ackedFromStore: Set<number> | undefined;
 }
 
 /** What a join answers with: history, and the seq the cursor starts from. */
@@ -33,6 +35,31 @@ export interface Replay {
 export type MessageEvent = Extract<RoomEvent, { kind: 'message' }>;
 
 const messageEvent = (roomId: string, m: MessageRecord, ref?: Ref): OutgoingEvent => new OutgoingEvent(messageEventJson(roomId, m, ref));
+
+/**
+ * Delivers a message read from the store. One of this connection's own sends
+ * goes out as its ack (with its ref), never as a plain copy followed by the
+ * ack: the ack already waiting (it came in while the store was read) is sent
+ * in its place; one still being stored is answered here, and its live copy,
+ * arriving afterwards, finds it delivered and answered.
+ */
+function sendStored(state: PeerState, cursor: RoomCursor, roomId: string, m: MessageRecord): void {
+  cursor.delivered = m.seq;
+  const waiting = cursor.pending.findIndex((p) => p.ack && p.seq === m.seq);
+  if (waiting >= 0) {
+    state.peer.send(cursor.pending.splice(waiting, 1)[0]!.event);
+    return;
+  }
+  const ref = state.owedAck(m);
+  if (ref !== undefined) (cursor.ackedFromStore ??= new Set()).add(m.seq);
+  state.peer.send(messageEvent(roomId, m, ref));
+}
+
+/** The sender's copy of a message it has had already: its ack, unless a store read answered it. */
+function answerAgain(state: PeerState, cursor: RoomCursor, seq: number, out: OutgoingEvent): void {
+  if (cursor.ackedFromStore?.delete(seq)) return;
+  state.peer.send(out);
+}
 
 /**
  * Room delivery: every connection gets each message of a room exactly once,
@@ -82,7 +109,7 @@ export class RoomDelivery {
         state.peer.send(out);
       } else if (seq <= cursor.delivered) {
         // Seen already (a re-sent message): only its sender is owed an answer.
-        if (own) state.peer.send(out);
+        if (own) answerAgain(state, cursor, seq, out);
       } else {
         // A gap (another node's message not seen yet): fill it from the store, in order.
         cursor.replaying = true;
@@ -111,8 +138,7 @@ export class RoomDelivery {
       if (state.closed || state.rooms.get(roomId) !== cursor) return;
       for (const m of missed) {
         if (m.seq !== cursor.delivered + 1) break;
-        state.peer.send(messageEvent(roomId, m));
-        cursor.delivered = m.seq;
+        sendStored(state, cursor, roomId, m);
       }
       if (missed.length < JOIN_HISTORY || cursor.delivered === from) break;
     }
@@ -125,7 +151,7 @@ export class RoomDelivery {
       const next = cursor.pending.shift();
       if (!next) break;
       if (next.seq <= cursor.delivered) {
-        if (next.ack) state.peer.send(next.event);
+        if (next.ack) answerAgain(state, cursor, next.seq, next.event);
         continue;
       }
       if (next.seq > cursor.delivered + 1) {
@@ -133,9 +159,7 @@ export class RoomDelivery {
         // Left (or rejoined, with a new cursor) while reading: that cursor is someone else's business now.
         if (state.closed || state.rooms.get(roomId) !== cursor) return;
         for (const m of missing) {
-          if (m.seq <= cursor.delivered) continue;
-          state.peer.send(messageEvent(roomId, m));
-          cursor.delivered = m.seq;
+          if (m.seq > cursor.delivered) sendStored(state, cursor, roomId, m);
         }
       }
       if (next.seq === cursor.delivered + 1) {

@@ -1,5 +1,5 @@
 import type { ClientMessage } from '@chat/schema';
-import type { NewMessage } from '../storage/store.js';
+import type { AppendResult, NewMessage } from '../storage/store.js';
 import { MEMBER, authorize } from './access.js';
 import type { Attachments } from './attachments.js';
 import type { LocalRooms } from './local-rooms.js';
@@ -93,42 +93,53 @@ export class Sender {
   }
 
   private write(state: PeerState, message: NewMessage, ref: Ref): void {
-    const { roomId, clientMsgId } = message;
-    const peer = state.peer;
+    const { clientMsgId } = message;
+    state.sending(clientMsgId, ref);
     this.writer.write(message, (result) => {
-      if (message.attachments) this.attachments.release(message.attachments);
-      if (result instanceof Error) {
-        state.error('internal', 'the message could not be stored', ref, roomId);
-        return;
-      }
-      if (result.status === 'room_gone') {
-        state.error('not_found', `no room ${roomId}`, ref, roomId);
-        return;
-      }
-      if (result.status === 'duplicate') {
-        if (result.message.roomId !== roomId) {
-          // (author, clientMsgId) is unique across rooms: never ack a send with another room's message.
-          state.error('conflict', `clientMsgId ${clientMsgId} was already used in room ${result.message.roomId}`, ref, roomId);
-          return;
-        }
-        // Sent before (a retry after a reconnect). Published again rather than
-        // answered directly: if the node that stored it died before publishing,
-        // this is how the room hears of it. Cursors that have it drop it; the
-        // sender gets its acknowledgement either way.
-      }
-      this.local.publishQuietly({
-        kind: 'message',
-        room: roomId,
-        message: result.message,
-        ...(ref === undefined ? {} : { replyTo: { connectionId: peer.connectionId, ref } }),
-      });
-      // Told once: a re-sent message mentioned them the first time.
-      if (result.status === 'stored' && message.mentions) {
-        const { id, seq, author } = result.message;
-        this.notify(message.mentions, { type: 'mention', room: roomId, id, seq, author }).catch((err: unknown) =>
-          this.background('mention', err),
-        );
+      // Local delivery below is synchronous: once it returns, this send is answered.
+      try {
+        this.written(state, message, ref, result);
+      } finally {
+        state.settled(clientMsgId);
       }
     });
+  }
+
+  private written(state: PeerState, message: NewMessage, ref: Ref, result: AppendResult | Error): void {
+    const { roomId, clientMsgId } = message;
+    const peer = state.peer;
+    if (message.attachments) this.attachments.release(message.attachments);
+    if (result instanceof Error) {
+      state.error('internal', 'the message could not be stored', ref, roomId);
+      return;
+    }
+    if (result.status === 'room_gone') {
+      state.error('not_found', `no room ${roomId}`, ref, roomId);
+      return;
+    }
+    if (result.status === 'duplicate') {
+      if (result.message.roomId !== roomId) {
+        // (author, clientMsgId) is unique across rooms: never ack a send with another room's message.
+        state.error('conflict', `clientMsgId ${clientMsgId} was already used in room ${result.message.roomId}`, ref, roomId);
+        return;
+      }
+      // Sent before (a retry after a reconnect). Published again rather than
+      // answered directly: if the node that stored it died before publishing,
+      // this is how the room hears of it. Cursors that have it drop it; the
+      // sender gets its acknowledgement either way.
+    }
+    this.local.publishQuietly({
+      kind: 'message',
+      room: roomId,
+      message: result.message,
+      ...(ref === undefined ? {} : { replyTo: { connectionId: peer.connectionId, ref } }),
+    });
+    // Told once: a re-sent message mentioned them the first time.
+    if (result.status === 'stored' && message.mentions) {
+      const { id, seq, author } = result.message;
+      this.notify(message.mentions, { type: 'mention', room: roomId, id, seq, author }).catch((err: unknown) =>
+        this.background('mention', err),
+      );
+    }
   }
 }

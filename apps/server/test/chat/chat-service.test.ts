@@ -38,7 +38,7 @@ async function setUp(options: Partial<ChatServiceOptions> = {}, nodes = 1) {
     cleanup.push(() => conn.disconnect());
     return { peer, conn, say: (msg) => conn.receive(JSON.stringify(msg)) };
   };
-  return { ...gated, broker, connect };
+  return { ...gated, broker, services, connect };
 }
 
 async function joined(client: { peer: FakePeer; say(msg: ClientMessage): void }, room = 'general', since?: number) {
@@ -104,6 +104,46 @@ describe('the chat service, on fake peers', () => {
     expect(seen.filter((seq) => seq === 2)).toHaveLength(1);
     expect(alice.peer.seqs('general')).toEqual([...new Set(alice.peer.seqs('general'))]);
     expect(alice.peer.seqs('general').at(-1)).toBe(3);
+  });
+
+  it('a resync (the bus came back) whose store read crosses the reader\'s own send answers it once, as its ack', async () => {
+    // Case 1: the ack comes while the store is read.
+    const { store, hold, services, connect } = await setUp();
+    const alice = await connect('alice');
+    await joined(alice);
+    const gate = hold('messagesAfter');
+    services[0]!.resync();
+    await gate.reached;
+    alice.say({ type: 'send', room: 'general', text: 'during the read', clientMsgId: 'a1', ref: 'r1' });
+    // Stored, and its live copy waiting behind the read (the cursor is replaying).
+    let stored = 0;
+    await until(() => {
+      void Promise.resolve(store.messagesBefore('general', undefined, 10)).then((ms) => (stored = ms.length));
+      return stored === 1;
+    }, 'the send to be stored');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(alice.peer.of('message')).toEqual([]);
+    gate.release();
+    await until(() => alice.peer.seqs('general').length > 0, 'the ack');
+    // Case 2: the store is read after the commit, before the live copy is delivered.
+    const append = store.appendMessages.bind(store);
+    store.appendMessages = async (batch) => {
+      const results = await append(batch);
+      const before = alice.peer.received.length;
+      services[0]!.resync();
+      await until(() => alice.peer.received.length > before, 'the store read to deliver');
+      return results;
+    };
+    alice.say({ type: 'send', room: 'general', text: 'before its delivery', clientMsgId: 'a2', ref: 'r2' });
+    await until(() => alice.peer.seqs('general').length > 1, 'the second ack');
+    alice.say({ type: 'send', room: 'general', text: 'after', clientMsgId: 'a3', ref: 'r3' });
+    await until(() => alice.peer.seqs('general').length > 2, 'the third ack');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(alice.peer.of('message').map((m) => [m.seq, m.ref])).toEqual([
+      [1, 'r1'],
+      [2, 'r2'],
+      [3, 'r3'],
+    ]);
   });
 
   it('a member removed while its join reads history is not answered joined; joining again works', async () => {
