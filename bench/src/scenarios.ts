@@ -706,30 +706,36 @@ export async function persist(ctx: Context): Promise<void> {
     { suffix: ', no search index', databasePath: unindexed.file },
   ];
   try {
-    for (const [v, variant] of variants.entries()) {
-      let server: ServerHandle | undefined;
+    {
+      const server = await start(ctx, 'ours');
       try {
-        if (v === 0) {
-          server = await start(ctx, 'ours');
-          await createRooms(
-            server,
-            Array.from({ length: most }, (_, k) => roomId(k)),
-          );
-          // Stopped, its file holds the guests and rooms for the copy; started again as it was.
-          await server.stop();
-          copyFileSync(ctx.databasePath, unindexed.file);
-          if (existsSync(`${ctx.databasePath}-wal`)) copyFileSync(`${ctx.databasePath}-wal`, `${unindexed.file}-wal`);
-          await withoutSearchIndex(unindexed.file);
-        }
-        server = await startServer('ours', { databasePath: variant.databasePath });
-        const o = await openConns(ctx, server, 0, most, workerOf);
-        if (o.failed > 0) throw new Error(`${o.failed} connections failed (${o.firstError})`);
-        await joinConns(
-          ctx,
-          Array.from({ length: most }, (_, k) => [k, roomId(k)] as [number, string]),
-          workerOf,
+        await createRooms(
+          server,
+          Array.from({ length: most }, (_, k) => roomId(k)),
         );
-        for (let run = 0; run < ctx.cfg.runs; run++) {
+      } finally {
+        // Stopped, its file holds the guests and rooms for the copy.
+        await server.stop();
+      }
+      copyFileSync(ctx.databasePath, unindexed.file);
+      if (existsSync(`${ctx.databasePath}-wal`)) copyFileSync(`${ctx.databasePath}-wal`, `${unindexed.file}-wal`);
+      await withoutSearchIndex(unindexed.file);
+    }
+    // The two take turns within each run, in a rotating order, so drifting background load
+    // falls on both (a difference of a few per cent is what this measures).
+    for (let run = 0; run < ctx.cfg.runs; run++) {
+      const order = run % 2 === 0 ? variants : [...variants].reverse();
+      for (const variant of order) {
+        let server: ServerHandle | undefined;
+        try {
+          server = await startServer('ours', { databasePath: variant.databasePath });
+          const o = await openConns(ctx, server, 0, most, workerOf);
+          if (o.failed > 0) throw new Error(`${o.failed} connections failed (${o.firstError})`);
+          await joinConns(
+            ctx,
+            Array.from({ length: most }, (_, k) => [k, roomId(k)] as [number, string]),
+            workerOf,
+          );
           for (const n of senders) {
             const t = tag();
             const phases = Array.from({ length: W }, (_, w) => {
@@ -746,10 +752,10 @@ export async function persist(ctx: Context): Promise<void> {
             r.add(S, `${label}: p99 send→ack`, 'ms', 'lower', 'ours', win.hist.quantileMs(0.99));
             r.add(S, `${label}: server CPU`, '% of a core', 'lower', 'ours', pct(win.serverCpu));
           }
+        } finally {
+          await closeConns(ctx);
+          await server?.stop();
         }
-      } finally {
-        await closeConns(ctx);
-        await server?.stop();
       }
     }
   } finally {

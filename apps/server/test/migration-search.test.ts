@@ -10,6 +10,7 @@ import { openSqliteStore } from '../src/storage/sqlite/sqlite-store.js';
 import type { ChatStore } from '../src/storage/store.js';
 import { postgresSchemaAt, sqliteFileAt } from './helpers/older-database.js';
 import { databaseUrl, postgresUnavailable } from './helpers/postgres.js';
+import { until } from './delivery/support.js';
 
 /** The schema before search. */
 const BEFORE = 7;
@@ -57,6 +58,22 @@ describe('migration 8 (search) on SQLite', () => {
     const store = openSqliteStore(await sqliteFileAt(BEFORE, FILLED, cleanups), { synchronous: 'FULL' });
     cleanups.push(() => store.close());
     await checkUpgraded(store);
+  });
+});
+
+describe('migration 10 (the search backlog, SQLite only) on a filled version-9 file', () => {
+  it('starts with an empty backlog, finds what the index held, and indexes what is written after', async () => {
+    // At 9 the index holds the live messages, as migration 8 and the store of that release left it.
+    const indexed = `${FILLED} INSERT INTO messages_fts (rowid, words) SELECT id, search_words(text) FROM messages WHERE deleted_at IS NULL;`;
+    const store = openSqliteStore(await sqliteFileAt(9, indexed, cleanups), { synchronous: 'FULL' });
+    cleanups.push(() => store.close());
+    const count = (table: string) => store.db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get();
+    expect(count('search_backlog')).toBe(0);
+    expect(count('messages_fts')).toBe(3);
+    await checkUpgraded(store);
+    await until('the backlog to be indexed', () => count('search_backlog') === 0, 5000);
+    // Ann's two messages after the upgrade: one deleted (gone), one edited; the index holds the live ones.
+    expect(count('messages_fts')).toBe(3);
   });
 });
 

@@ -35,9 +35,30 @@ export function createMessagesRepository(db: Database) {
   const insertMention = db.prepare<[string, number, number]>(
     'INSERT INTO mentions (room_id, user_id, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
   );
-  // The search index (migration 8): a message's words, written beside every change of its text.
-  const indexWords = db.prepare<[number, string]>('INSERT INTO messages_fts (rowid, words) VALUES (?, ?)');
+  // The search index (migrations 8 and 10): a stored or edited message joins the
+  // backlog in its own transaction, and the indexer (search-indexer.ts) moves the
+  // backlog into the FTS5 index a few hundred at a time, since FTS5 pays about
+  // 100 µs a commit for the segment it writes, whatever it holds. Searches read
+  // the backlog too (search-repository.ts): nothing committed is ever unfindable.
+  const toBacklog = db.prepare<[number]>('INSERT INTO search_backlog (message_id) VALUES (?) ON CONFLICT DO NOTHING');
+  const outOfBacklog = db.prepare<[number]>('DELETE FROM search_backlog WHERE message_id = ?');
+  // (Deleting a row the index does not hold is a no-op in FTS5.)
   const unindex = db.prepare<[number]>('DELETE FROM messages_fts WHERE rowid = ?');
+  const indexWords = db.prepare<[number, string]>('INSERT INTO messages_fts (rowid, words) VALUES (?, ?)');
+  const backlogCount = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM search_backlog');
+  const backlogPage = db.prepare<[number], { id: number; text: string | null }>(
+    `SELECT b.message_id AS id, m.text FROM search_backlog b LEFT JOIN messages m ON m.id = b.message_id AND m.deleted_at IS NULL
+      ORDER BY b.message_id LIMIT CAST(? AS INTEGER)`,
+  );
+  const backlogDone = db.prepare<[number, number]>('DELETE FROM search_backlog WHERE message_id BETWEEN ? AND ?');
+  let backlogSize = backlogCount.get()!.n;
+  const indexBacklogTx = db.transaction((max: number): number => {
+    const page = backlogPage.all(max);
+    if (page.length === 0) return 0;
+    for (const row of page) if (row.text !== null) indexWords.run(row.id, searchWords(row.text).join(' '));
+    backlogDone.run(page[0]!.id, page[page.length - 1]!.id);
+    return page.length;
+  });
   // Only the author's own unattached upload in this room: the domain checked as much, this keeps it true in the transaction.
   const attach = db.prepare<[number, number, string, string, number]>(
     'UPDATE attachments SET message_id = ?, position = ? WHERE id = ? AND room_id = ? AND uploader_id = ? AND message_id IS NULL',
@@ -132,7 +153,8 @@ export function createMessagesRepository(db: Database) {
         continue;
       }
       if (m.mentions) for (const userId of m.mentions) insertMention.run(m.roomId, userId, seq + 1);
-      indexWords.run(Number(info.lastInsertRowid), searchWords(m.text).join(' '));
+      toBacklog.run(Number(info.lastInsertRowid));
+      backlogSize++;
       if (m.attachments) {
         const messageId = Number(info.lastInsertRowid);
         for (const [position, a] of m.attachments.entries()) attach.run(messageId, position, a.id, m.roomId, m.authorId);
@@ -148,7 +170,7 @@ export function createMessagesRepository(db: Database) {
   const editTx = db.transaction((roomId: string, id: number, text: string, at: number): MessageRecord | undefined => {
     if (!edit.get(text, at, roomId, id)) return undefined;
     unindex.run(id);
-    indexWords.run(id, searchWords(text).join(' '));
+    backlogSize += toBacklog.run(id).changes;
     return getOne(roomId, id);
   });
 
@@ -158,6 +180,7 @@ export function createMessagesRepository(db: Database) {
       removeReactions.run(id);
       removeMentions.run(roomId, removed.seq);
       unindex.run(id);
+      backlogSize -= outOfBacklog.run(id).changes;
       removeAttachments.run(id);
       return getOne(roomId, id);
     });
@@ -191,6 +214,15 @@ export function createMessagesRepository(db: Database) {
     },
     /** A user's name, cached (usernames never change); '' for no such user. */
     authorName,
+    /** Messages stored or edited since the indexer last ran (as this connection counts them). */
+    searchBacklog: (): number => backlogSize,
+    /** Moves up to `max` of the backlog into the FTS5 index, in one transaction; how many it took. */
+    indexBacklog(max: number): number {
+      const taken = indexBacklogTx.immediate(max);
+      // Recounted: a room's deletion takes its messages' backlog rows along unseen here.
+      backlogSize = backlogCount.get()!.n;
+      return taken;
+    },
     get: getOne,
     after(roomId: string, since: number, limit: number): MessageRecord[] {
       return after.all(roomId, since, limit).map(toMessage);

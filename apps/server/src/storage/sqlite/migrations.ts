@@ -170,7 +170,8 @@ const MIGRATIONS: string[] = [
   // (storage/store.ts) gives them, so both stores split and fold text alike;
   // contentless, since the text is in messages already. The repositories
   // write it in the transaction of each insert, edit, deletion and room
-  // deletion (messages-repository.ts, rooms-repository.ts), not triggers: an
+  // deletion (messages-repository.ts, rooms-repository.ts; since migration 10
+  // new words go through the backlog), not triggers: an
   // FTS5 write from a trigger runs in a statement savepoint, and FTS5 flushes
   // its pending words at every savepoint — a segment per message, 48 µs each
   // against 7 written from the batch's own statement. The messages stored
@@ -204,6 +205,14 @@ const MIGRATIONS: string[] = [
   CREATE INDEX attachments_unattached ON attachments(created_at) WHERE message_id IS NULL;
   CREATE INDEX attachments_uploader ON attachments(uploader_id);
   CREATE INDEX attachments_room ON attachments(room_id);
+  `,
+  // 10: the search index's backlog. A message stored or edited is listed here in
+  // its own transaction and moved into messages_fts a few hundred at a time by
+  // the indexer (search-indexer.ts): FTS5 writes a segment per commit, about
+  // 100 µs each however little it holds, which a commit per message paid.
+  // Searches read what is listed here too, so nothing stored is unfindable.
+  `
+  CREATE TABLE search_backlog (message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE);
   `,
 ];
 

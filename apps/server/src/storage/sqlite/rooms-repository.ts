@@ -39,7 +39,7 @@ export function createRoomsRepository(db: Database) {
       ORDER BY r.id`,
   );
   const remove = db.prepare('DELETE FROM rooms WHERE id = ?');
-  // The cascade takes the room's messages; their words leave the search index (migration 8) in the same transaction.
+  // The cascade takes the room's messages (and their search backlog rows); their words leave the search index (migration 8) in the same transaction.
   const unindexRoom = db.prepare('DELETE FROM messages_fts WHERE rowid IN (SELECT id FROM messages WHERE room_id = ?)');
   const removeTx = db.transaction((id: string): boolean => {
     unindexRoom.run(id);

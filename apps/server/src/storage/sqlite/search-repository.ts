@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { toMessage, type MessageRow } from '../message-row.js';
-import type { MessageRecord, SearchFilter, SearchTerm } from '../store.js';
+import { searchWords, type MessageRecord, type SearchFilter, type SearchTerm } from '../store.js';
 import { COLUMNS } from './messages-repository.js';
 
 /**
@@ -8,7 +8,8 @@ import { COLUMNS } from './messages-repository.js';
  * from its newest row down (FTS5 reads a doclist in either order), each match
  * joined to its message by primary key and kept if it is in the rooms
  * searched, until the page is full: a page costs what it skips, not the
- * whole result.
+ * whole result. The messages not indexed yet (the backlog of migration 10,
+ * a few hundred at most) are matched here, word by word, and merged in.
  */
 export function createSearchRepository(db: Database) {
   // The message rows as messages-repository.ts reads them (COLUMNS), reached from the index.
@@ -24,17 +25,55 @@ export function createSearchRepository(db: Database) {
       WHERE messages_fts MATCH ? AND f.rowid < ? AND m.deleted_at IS NULL AND m.room_id = ?
       ORDER BY f.rowid DESC LIMIT CAST(? AS INTEGER)`,
   );
+  const BACKLOG = 'search_backlog b JOIN messages m ON m.id = b.message_id LEFT JOIN messages p ON p.id = m.reply_to';
+  const backlogInMemberRooms = db.prepare<[number, number], MessageRow>(
+    `SELECT ${COLUMNS} FROM ${BACKLOG}
+      WHERE b.message_id < ? AND m.deleted_at IS NULL AND m.room_id IN (SELECT room_id FROM room_members WHERE user_id = ?)`,
+  );
+  const backlogInRoom = db.prepare<[number, string], MessageRow>(
+    `SELECT ${COLUMNS} FROM ${BACKLOG} WHERE b.message_id < ? AND m.deleted_at IS NULL AND m.room_id = ?`,
+  );
   return {
     search(filter: SearchFilter): MessageRecord[] {
       const match = ftsQuery(filter.terms);
       const before = filter.before ?? Number.MAX_SAFE_INTEGER;
-      const rows =
-        'roomId' in filter.scope
-          ? inRoom.all(match, before, filter.scope.roomId, filter.limit)
-          : inMemberRooms.all(match, before, filter.scope.userId, filter.limit);
-      return rows.map(toMessage);
+      const inOneRoom = 'roomId' in filter.scope;
+      const rows = inOneRoom
+        ? inRoom.all(match, before, (filter.scope as { roomId: string }).roomId, filter.limit)
+        : inMemberRooms.all(match, before, (filter.scope as { userId: number }).userId, filter.limit);
+      const waiting = (
+        inOneRoom
+          ? backlogInRoom.all(before, (filter.scope as { roomId: string }).roomId)
+          : backlogInMemberRooms.all(before, (filter.scope as { userId: number }).userId)
+      ).filter((row) => termsMatch(searchWords(row.text), filter.terms));
+      if (waiting.length === 0) return rows.map(toMessage);
+      // A message is in the index or in the backlog, never both (an edit takes it out of the index).
+      return [...rows, ...waiting]
+        .sort((a, b) => b.id - a.id)
+        .slice(0, filter.limit)
+        .map(toMessage);
     },
   };
+}
+
+/**
+ * Whether a message's words match every term as the FTS5 query of `ftsQuery`
+ * does: a term's words one after another, the last one as a prefix if the
+ * term is one.
+ */
+export function termsMatch(words: readonly string[], terms: readonly SearchTerm[]): boolean {
+  return terms.every((term) => {
+    const n = term.words.length;
+    if (n === 0) return true;
+    for (let at = 0; at + n <= words.length; at++) {
+      let k = 0;
+      while (k < n - 1 && words[at + k] === term.words[k]) k++;
+      if (k < n - 1) continue;
+      const last = words[at + n - 1]!;
+      if (term.prefix ? last.startsWith(term.words[n - 1]!) : last === term.words[n - 1]) return true;
+    }
+    return false;
+  });
 }
 
 /**

@@ -10,6 +10,7 @@ import { createMessagesRepository } from './messages-repository.js';
 import { migrate } from './migrations.js';
 import { createRoomsRepository } from './rooms-repository.js';
 import { createSearchRepository } from './search-repository.js';
+import { SearchIndexer } from './search-indexer.js';
 import { Checkpointer, WriterThread, type WriteTarget } from './writer.js';
 import { createSessionsRepository, createUsersRepository } from './users-repository.js';
 
@@ -106,6 +107,13 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   const audit = createAuditRepository(db);
   const search = createSearchRepository(db);
   const attachments = createAttachmentsRepository(db);
+  // Without a writer thread the index is kept here, on the connection that writes.
+  const indexer = writer ? undefined : new SearchIndexer(messages);
+  const indexed = <A extends unknown[], R>(write: (...args: A) => R) => (...args: A): R => {
+    const result = write(...args);
+    indexer!.afterCommit();
+    return result;
+  };
   sessions.purgeExpired(Date.now());
   const health = db.prepare('SELECT 1 AS ok');
 
@@ -165,13 +173,13 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     answerInvitation: write ? write('invitations', 'answer') : invitations.answer,
     redeemInvitationLink: write ? write('invitations', 'redeem') : invitations.redeem,
     revokeInvitation: write ? write('invitations', 'revoke') : invitations.revoke,
-    appendMessages: writer ? (batch) => writer.append(batch, messages.authorName) : messages.append,
+    appendMessages: writer ? (batch) => writer.append(batch, messages.authorName) : indexed(messages.append),
     // The writer thread takes requests one after another from its queue.
     appendsInOrder: writer !== undefined,
     getMessage: messages.get,
     messagesAfter: messages.after,
     messagesBefore: messages.before,
-    editMessage: write ? write('messages', 'edit') : (roomId, id, text, at) => messages.edit(roomId, id, text, at),
+    editMessage: write ? write('messages', 'edit') : indexed((roomId: string, id: number, text: string, at: number) => messages.edit(roomId, id, text, at)),
     deleteMessage: write ? write('messages', 'remove') : messages.remove,
     repliesTo: messages.repliesTo,
     addReaction: write ? write('messages', 'addReaction') : messages.addReaction,
@@ -191,6 +199,8 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       // The writer first: it finishes the batch it holds, then the last connection closes (and checkpoints).
       await writer?.close();
       await checkpointer?.close();
+      if (indexer && db.open) indexer.flush();
+      indexer?.close();
       if (db.open) db.close();
     },
   };

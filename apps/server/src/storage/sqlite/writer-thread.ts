@@ -18,6 +18,7 @@ import { createAuditRepository } from './audit-repository.js';
 import { createInvitationsRepository } from './invitations-repository.js';
 import { createMessagesRepository } from './messages-repository.js';
 import { createRoomsRepository } from './rooms-repository.js';
+import { SearchIndexer } from './search-indexer.js';
 import { createSessionsRepository, createUsersRepository } from './users-repository.js';
 import type { WriteRequest, WriteResponse } from './writer.js';
 
@@ -36,6 +37,8 @@ const repositories = {
   // Chat messages arrive and leave in the compact form of append-wire.ts.
   appends: { append: (columns: AppendColumns) => messages.appendOutcomes(fromColumns(columns)) },
 };
+// A failed pass (disk full) leaves the backlog for the next one; searches read it meanwhile.
+const indexer = new SearchIndexer(messages);
 const port = parentPort!;
 // Between two commits nothing else writes, so this copies every frame the
 // checkpointer has not yet, and the next commit starts the log from its
@@ -85,6 +88,8 @@ port.on('message', (first: WriteRequest | 'close') => {
     }
     // One message for the whole commit: the event loop takes it in one turn.
     port.postMessage(responses);
+    // After the answers: no ack waits on the search index.
+    indexer.afterCommit();
     if (Atomics.exchange(logIsLong, 0, 0) === 1) {
       try {
         finishCheckpoint.run();
@@ -94,6 +99,8 @@ port.on('message', (first: WriteRequest | 'close') => {
     }
   }
   if (closing) {
+    indexer.flush();
+    indexer.close();
     db.close();
     port.close();
   }
