@@ -40,7 +40,7 @@ export function createMessagesRepository(db: Database) {
   // backlog into the FTS5 index a few hundred at a time, since FTS5 pays about
   // 100 µs a commit for the segment it writes, whatever it holds. Searches read
   // the backlog too (search-repository.ts): nothing committed is ever unfindable.
-  const toBacklog = db.prepare<[number]>('INSERT INTO search_backlog (message_id) VALUES (?) ON CONFLICT DO NOTHING');
+  const toBacklog = db.prepare<[number]>('INSERT OR IGNORE INTO search_backlog (message_id) VALUES (?)');
   const outOfBacklog = db.prepare<[number]>('DELETE FROM search_backlog WHERE message_id = ?');
   // (Deleting a row the index does not hold is a no-op in FTS5.)
   const unindex = db.prepare<[number]>('DELETE FROM messages_fts WHERE rowid = ?');
