@@ -52,7 +52,7 @@ const Env = z.object({
   WS_COMPRESSION: bool.default(false),
   /** Bytes queued for one connection before it is cut off as a slow reader (close 1013). */
   WS_MAX_BUFFERED_BYTES: int(1024).default(1024 * 1024),
-  /** Heartbeat period: a silent peer is pinged, then dropped after another period. */
+  /** Heartbeat: a peer silent for half of this is pinged; one silent for all of it is dropped (within 1¼ × it). */
   WS_IDLE_TIMEOUT_MS: int(0).default(30_000),
   WS_HANDSHAKE_TIMEOUT_MS: int(100).default(10_000),
   /** Sends allowed per second per connection (token bucket, with a burst of twice this). */

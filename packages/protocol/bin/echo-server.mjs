@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util';
 import { acceptUpgrade, limitHandshakeTime } from '../dist/index.js';
 
 const usage = `usage: echo-server [--port N] [--host H] [--max-payload BYTES] [--origin URL]...
-                   [--handshake-timeout-ms N] [--idle-timeout-ms N] [--no-deflate]`;
+                   [--handshake-timeout-ms N] [--idle-timeout-ms N] [--max-buffered-bytes N]
+                   [--no-deflate]`;
 
 let args;
 try {
@@ -18,6 +19,7 @@ try {
       origin: { type: 'string', multiple: true },
       'handshake-timeout-ms': { type: 'string', default: '10000' },
       'idle-timeout-ms': { type: 'string', default: '0' },
+      'max-buffered-bytes': { type: 'string', default: String(16 * 1024 * 1024) },
       'no-deflate': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -44,6 +46,7 @@ const port = integer('port', 0);
 const maxPayload = integer('max-payload', 1);
 const handshakeTimeoutMs = integer('handshake-timeout-ms', 1);
 const idleTimeoutMs = integer('idle-timeout-ms', 0);
+const maxBufferedBytes = integer('max-buffered-bytes', 1);
 const origins = args.origin;
 
 const server = http.createServer((_req, res) => {
@@ -56,6 +59,7 @@ server.on('upgrade', (request, socket, head) => {
   const connection = acceptUpgrade(request, socket, head, {
     maxPayload,
     idleTimeoutMs,
+    maxBufferedBytes,
     perMessageDeflate: !args['no-deflate'],
     // Browsers always send Origin; tools usually do not. Only a listed Origin passes.
     verifyOrigin: origins ? (origin) => origin !== undefined && origins.includes(origin) : undefined,

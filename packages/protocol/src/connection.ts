@@ -1,12 +1,20 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { buildClosePayload } from './close-frame.js';
-import { CloseCode, DEFAULT_MAX_PAYLOAD, MAX_CONTROL_PAYLOAD, Opcode, ReadyState } from './constants.js';
+import {
+  CONTROL_FRAME_OVERHEAD,
+  CloseCode,
+  DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_MAX_PAYLOAD,
+  MAX_CONTROL_PAYLOAD,
+  Opcode,
+  ReadyState,
+} from './constants.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
 import { encodeFrame } from './frame-encoder.js';
 import { FrameParser } from './frame-parser.js';
 import { MessageReader, type MessageSink } from './message-reader.js';
-import { unwatchHeartbeat, watchHeartbeat, type HeartbeatMember } from './heartbeat.js';
+import { HEARTBEAT_TICKS_PER_TIMEOUT, unwatchHeartbeat, watchHeartbeat, type HeartbeatMember } from './heartbeat.js';
 import { PerMessageDeflate, type DeflateParams, type PerMessageDeflateOptions } from './permessage-deflate.js';
 import { isValidUtf8 } from './utf8.js';
 
@@ -15,11 +23,20 @@ export interface ConnectionOptions {
   /** Largest message accepted, in bytes, after inflation; larger ones close with 1009. Default 16 MiB. */
   maxPayload?: number;
   /**
-   * Heartbeat: when nothing arrives for this long, send a ping; when the next
-   * period passes in silence too, drop the connection (close code 1006 locally).
-   * A dead peer is reaped within 2–3 periods. Default 0 (off).
+   * Heartbeat: a peer from which nothing has arrived for this long is dropped
+   * (close code 1006 locally). It is pinged once it has been silent for half of
+   * it, so a live but idle peer answers in time. The check ticks four times per
+   * timeout, so a silent peer is dropped between 1 and 1¼ × `idleTimeoutMs`
+   * after its last byte. Default 0 (off).
    */
   idleTimeoutMs?: number;
+  /**
+   * The send backlog (`bufferedAmount`) past which a peer that keeps asking for
+   * replies — pings whose pongs it does not read — is failed with 1013
+   * (`ERR_SEND_BUFFER_FULL`). Data sends are the caller's to bound (`send`
+   * returns false; compare `bufferedAmount` with the same figure). Default 16 MiB.
+   */
+  maxBufferedBytes?: number;
   /** How long to wait for the peer's close frame or TCP close after ours, before dropping. Default 5000. */
   closeTimeoutMs?: number;
 }
@@ -96,6 +113,12 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
   /** Sends waiting behind a compression in flight (RFC 7692 keeps messages in order). */
   private sendQueue: Array<() => void> | undefined;
   private queuedBytes = 0;
+  /**
+   * What control frames not yet written cost (see `sendControl`). Apart from
+   * `queuedBytes` so that 'drain' stays the socket's and the queue's alone.
+   */
+  private controlBytes = 0;
+  private readonly maxBufferedBytes: number;
   private userPaused = false;
   private inflating = false;
 
@@ -112,8 +135,8 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
 
   /** The idle timeout this connection is watched with (0: none). */
   private heartbeatMs = 0;
-  private heard = true;
-  private awaitingPong = false;
+  /** Heartbeat ticks since something last arrived (a tick is a quarter of the idle timeout). */
+  private silentTicks = 0;
 
   constructor(socket: Duplex, head: Buffer | undefined, init: ConnectionInit) {
     super();
@@ -122,6 +145,7 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
     this.protocol = init.protocol;
     this.extensions = init.extensions ?? '';
     this.closeTimeoutMs = init.closeTimeoutMs ?? 5000;
+    this.maxBufferedBytes = init.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     const maxPayload = init.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     if (init.deflate) this.deflate = new PerMessageDeflate(init.deflate, init.role, maxPayload, init.deflateOptions);
     const reader = new MessageReader({ role: init.role, maxPayload, compression: this.deflate !== undefined }, this);
@@ -157,9 +181,12 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
     return this.state;
   }
 
-  /** Bytes accepted by `send` but not yet handed to the operating system. */
+  /**
+   * Bytes accepted by `send` but not yet handed to the operating system; a
+   * control frame not yet written counts its payload and `CONTROL_FRAME_OVERHEAD`.
+   */
   get bufferedAmount(): number {
-    return this.queuedBytes + this.socket.writableLength;
+    return this.queuedBytes + this.controlBytes + this.socket.writableLength;
   }
 
   /** The peer's address, when the socket has one. */
@@ -298,7 +325,7 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
 
   /** @internal Called with each chunk from the socket. */
   receive(chunk: Buffer): void {
-    this.heard = true;
+    this.silentTicks = 0;
     if (this.closeReceived) return;
     if (this.head) {
       const head = this.head;
@@ -352,13 +379,28 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
 
   /** @internal RFC 6455 §5.5.2: answer a ping with a pong carrying the same data. */
   onPing(data: Buffer): void {
-    if (!this.closeSent) this.sendControl(Opcode.Pong, data);
+    if (!this.closeSent) {
+      // A peer that pings without reading our pongs would grow the backlog without
+      // bound (issue #24.6: 715 MB): its pongs count against the same bound as data.
+      if (this.bufferedAmount + data.length + CONTROL_FRAME_OVERHEAD > this.maxBufferedBytes) {
+        this.failWith(
+          new ProtocolError(
+            ProtocolErrorCode.SendBufferFull,
+            CloseCode.TryAgainLater,
+            'the send buffer is full: pongs are not being read',
+          ),
+        );
+        return;
+      }
+      // Copied: the ping's payload is a view into the read it came in, which the
+      // queued pong would otherwise keep alive (a 64 KiB read per 125-byte pong).
+      this.sendControl(Opcode.Pong, Buffer.from(data));
+    }
     this.emit('ping', data);
   }
 
   /** @internal */
   onPong(data: Buffer): void {
-    this.awaitingPong = false;
     this.emit('pong', data);
   }
 
@@ -437,20 +479,20 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
     this.socket.destroy();
   }
 
-  /** @internal Once per idle period (see heartbeat.ts). */
+  /**
+   * @internal Four times per idle timeout (see heartbeat.ts). At the n-th tick
+   * since the last byte arrived, the peer has been silent for more than n − 1
+   * ticks and less than n: it is pinged at the third (silent for ½–¾ of the
+   * timeout) and dropped at the fifth (silent for 1–1¼ × the timeout), which
+   * leaves it at least half the timeout to answer.
+   */
   onHeartbeat(): void {
-    if (this.heard) {
-      this.heard = false;
-      this.awaitingPong = false;
-      return;
-    }
-    if (!this.awaitingPong && this.state === ReadyState.Open) {
-      this.awaitingPong = true;
+    const ticks = ++this.silentTicks;
+    if (ticks === PING_AT_TICK && this.state === ReadyState.Open) {
       this.ping();
-      return;
+    } else if (ticks > HEARTBEAT_TICKS_PER_TIMEOUT) {
+      this.terminate();
     }
-    // Silent through a ping and a whole period: the peer is gone.
-    this.terminate();
   }
 
   // ---- sending ---------------------------------------------------------
@@ -477,7 +519,18 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
     }
     const payload = typeof data === 'string' ? Buffer.from(data) : data;
     if (payload.length > MAX_CONTROL_PAYLOAD) throw new RangeError('a control frame payload is at most 125 bytes');
-    this.enqueue(() => this.writeFrame(opcode, payload, false, callback));
+    // Charged in `bufferedAmount` until written: its payload while it waits behind a
+    // compression (after that the socket's `writableLength` counts it), and a
+    // fixed overhead for its header and write-queue entry until the write completes.
+    this.controlBytes += payload.length + CONTROL_FRAME_OVERHEAD;
+    const written: SendCallback = (err) => {
+      this.controlBytes -= CONTROL_FRAME_OVERHEAD;
+      callback?.(err);
+    };
+    this.enqueue(() => {
+      this.controlBytes -= payload.length;
+      this.writeFrame(opcode, payload, false, written);
+    });
   }
 
   /** Runs `op` now, or after the compression in flight, keeping wire order. */
@@ -537,3 +590,6 @@ export class WebSocketConnection extends EventEmitter<WebSocketConnectionEvents>
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** The heartbeat tick at which a silent peer is pinged: silent for ½–¾ of the idle timeout. */
+const PING_AT_TICK = 3;

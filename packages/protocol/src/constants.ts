@@ -47,5 +47,18 @@ export const MAX_CONTROL_PAYLOAD = 125;
 /** Default `maxPayload`: the largest message (after inflation) a connection accepts. */
 export const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
 
+/**
+ * Default `maxBufferedBytes`: the send backlog past which a connection that
+ * keeps making us answer (pings whose pongs it does not read) is closed with 1013.
+ */
+export const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
+/**
+ * What a control frame queued for the socket costs beyond its payload, in
+ * `bufferedAmount`: its header and Node's write-queue entry for it (an object,
+ * its callback), rounded up. Without it a flood of empty pings would look free.
+ */
+export const CONTROL_FRAME_OVERHEAD = 128;
+
 /** The four bytes a sync flush ends with; RFC 7692 §7.2.1 strips them, §7.2.2 puts them back. */
 export const DEFLATE_TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);

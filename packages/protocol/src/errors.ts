@@ -19,6 +19,7 @@ export const ProtocolErrorCode = {
   InvalidUtf8: 'ERR_INVALID_UTF8',
   InvalidCompressedData: 'ERR_INVALID_COMPRESSED_DATA',
   MessageTooBig: 'ERR_MESSAGE_TOO_BIG',
+  SendBufferFull: 'ERR_SEND_BUFFER_FULL',
 } as const;
 export type ProtocolErrorCode = (typeof ProtocolErrorCode)[keyof typeof ProtocolErrorCode];
 

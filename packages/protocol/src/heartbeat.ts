@@ -4,11 +4,17 @@
  * connection a Timeout object and a closure (about 200 bytes) and the event
  * loop a timer-list entry; with 10,000 connections that is the difference.
  *
- * A connection is dropped after between two and three periods of silence —
- * the same bounds as a timer of its own, only the phase differs.
+ * The shared timer ticks `HEARTBEAT_TICKS_PER_TIMEOUT` times per idle
+ * timeout, and a member counts the ticks it has been silent through: a timer's
+ * phase then decides at most a quarter of the timeout, so a silent peer is
+ * dropped between 1 and 1¼ × the timeout after its last byte (with one tick
+ * per timeout, as before issue #24.8, that was 2–3 ×).
  */
+/** How many times per idle timeout members are checked. */
+export const HEARTBEAT_TICKS_PER_TIMEOUT = 4;
+
 export interface HeartbeatMember {
-  /** Called once per period while the member is watched. */
+  /** Called `HEARTBEAT_TICKS_PER_TIMEOUT` times per idle timeout while the member is watched. */
   onHeartbeat(): void;
 }
 
@@ -19,26 +25,27 @@ interface Group {
 
 const groups = new Map<number, Group>();
 
-export function watchHeartbeat(periodMs: number, member: HeartbeatMember): void {
-  let group = groups.get(periodMs);
+/** Watches `member` with the members of the same idle timeout (one timer for all of them). */
+export function watchHeartbeat(idleTimeoutMs: number, member: HeartbeatMember): void {
+  let group = groups.get(idleTimeoutMs);
   if (!group) {
     const members = new Set<HeartbeatMember>();
     const timer = setInterval(() => {
       for (const m of members) m.onHeartbeat();
-    }, periodMs);
+    }, idleTimeoutMs / HEARTBEAT_TICKS_PER_TIMEOUT);
     // Heartbeats alone never keep a process alive.
     timer.unref();
     group = { members, timer };
-    groups.set(periodMs, group);
+    groups.set(idleTimeoutMs, group);
   }
   group.members.add(member);
 }
 
-export function unwatchHeartbeat(periodMs: number, member: HeartbeatMember): void {
-  const group = groups.get(periodMs);
+export function unwatchHeartbeat(idleTimeoutMs: number, member: HeartbeatMember): void {
+  const group = groups.get(idleTimeoutMs);
   if (!group?.members.delete(member)) return;
   if (group.members.size === 0) {
     clearInterval(group.timer);
-    groups.delete(periodMs);
+    groups.delete(idleTimeoutMs);
   }
 }

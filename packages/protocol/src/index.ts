@@ -14,7 +14,7 @@ export {
   type SendOptions,
   type WebSocketConnectionEvents,
 } from './connection.js';
-export { CloseCode, Opcode, ReadyState, DEFAULT_MAX_PAYLOAD } from './constants.js';
+export { CloseCode, Opcode, ReadyState, DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_PAYLOAD } from './constants.js';
 export { HandshakeError, ProtocolError, ProtocolErrorCode } from './errors.js';
 export { encodeFrameBuffer } from './frame-encoder.js';
 export { maskBackend, maskFallbackReason, type MaskBackend } from './mask.js';

@@ -2,6 +2,7 @@ import { CloseCode, MAX_CONTROL_PAYLOAD, Opcode } from './constants.js';
 import { parseClosePayload } from './close-frame.js';
 import { ProtocolError, ProtocolErrorCode, protocolError } from './errors.js';
 import type { FrameHeader, FrameSink } from './frame-parser.js';
+import { MessageAssembly } from './message-assembly.js';
 import { Utf8StreamValidator, isValidUtf8 } from './utf8.js';
 
 /** What the reader assembles from frames. */
@@ -54,8 +55,8 @@ export class MessageReader implements FrameSink {
   private messageLength = 0;
   /** Whether the message's text is checked piece by piece (otherwise in one go at the end). */
   private streamingUtf8 = false;
-  private first: Buffer | undefined;
-  private rest: Buffer[] | undefined;
+  /** Made with the first data frame: a connection that never sends one costs nothing for it. */
+  private assembly: MessageAssembly | undefined;
 
   constructor(
     options: MessageReaderOptions,
@@ -132,13 +133,7 @@ export class MessageReader implements FrameSink {
       return;
     }
     this.messageLength += piece.length;
-    if (this.first === undefined) {
-      this.first = piece;
-    } else if (this.rest === undefined) {
-      this.rest = [piece];
-    } else {
-      this.rest.push(piece);
-    }
+    (this.assembly ??= new MessageAssembly(this.maxPayload)).append(piece);
     // A single-frame text message whose payload came split across reads is
     // also checked as it streams in, so a bad byte fails before the rest arrives.
     if (!this.streamingUtf8 && !this.messageIsBinary && !this.messageCompressed && piece.length < this.frameLength) {
@@ -152,9 +147,13 @@ export class MessageReader implements FrameSink {
       this.endControlFrame();
       return;
     }
-    if (!this.frameFin) return;
+    if (!this.frameFin) {
+      // The message waits for its next fragment: it must not keep this read alive meanwhile.
+      this.assembly?.detach();
+      return;
+    }
 
-    const data = this.takeMessage();
+    const data = this.assembly === undefined ? EMPTY : this.assembly.take();
     const isBinary = this.messageIsBinary;
     const compressed = this.messageCompressed;
     if (!isBinary && !compressed) {
@@ -165,17 +164,6 @@ export class MessageReader implements FrameSink {
     this.streamingUtf8 = false;
     if (compressed) this.sink.onCompressedMessage(data, isBinary);
     else this.sink.onMessage(data, isBinary);
-  }
-
-  private takeMessage(): Buffer {
-    const first = this.first;
-    const rest = this.rest;
-    this.first = undefined;
-    this.rest = undefined;
-    if (first === undefined) return EMPTY;
-    if (rest === undefined) return first;
-    rest.unshift(first);
-    return Buffer.concat(rest, this.messageLength);
   }
 
   private endControlFrame(): void {

@@ -410,6 +410,21 @@ describe('WebSocketConnection heartbeat', () => {
     await peer.closedByServer();
   });
 
+  test('drops a silent peer between 1 and 1¼ × idleTimeoutMs after its last byte (issue #24.8)', async () => {
+    // Before, the check ran once per timeout and a silent peer lived 2–3 × it.
+    const idleTimeoutMs = 800;
+    const srv = await startServer(resources, { idleTimeoutMs });
+    const accepted = srv.nextConnection();
+    const sent = performance.now(); // the upgrade request: the last byte this peer sends
+    const peer = await rawUpgrade(resources, srv.port);
+    const closed = closeEvent(await accepted);
+    expect(await closed).toEqual([1006, '']);
+    const lived = performance.now() - sent;
+    expect(peer.payloads(Opcode.Ping).length).toBeGreaterThanOrEqual(1);
+    expect(lived).toBeGreaterThanOrEqual(idleTimeoutMs - 20); // timers may round a millisecond early
+    expect(lived).toBeLessThan(idleTimeoutMs * 1.25 + 300); // the margin: a loaded machine's timer lag
+  });
+
   test('keeps a peer that answers its pings', async () => {
     const srv = await startServer(resources, { idleTimeoutMs: 50 });
     const c = await client(srv.url);
@@ -424,6 +439,53 @@ describe('WebSocketConnection heartbeat', () => {
     });
     expect(closed).toBe(false);
     expect(srv.connections[0]!.readyState).toBe(ReadyState.Open);
+  });
+});
+
+describe('WebSocketConnection ping flood', () => {
+  test('fails a peer that pings without reading the pongs with 1013 once they pass maxBufferedBytes (issue #24.6)', async () => {
+    const maxBufferedBytes = 64 * 1024;
+    const srv = await startServer(resources, { maxBufferedBytes, closeTimeoutMs: 200 });
+    const accepted = srv.nextConnection();
+    const peer = await rawUpgrade(resources, srv.port);
+    const conn = await accepted;
+    peer.socket.pause(); // reads nothing: pongs pile up in the kernel's buffers, then in ours
+    const errors: unknown[] = [];
+    conn.on('error', (err) => errors.push(err));
+    let closed: [number, string] | undefined;
+    conn.on('close', (code, reason) => (closed = [code, reason]));
+    let largest = 0;
+    conn.on('ping', () => (largest = Math.max(largest, conn.bufferedAmount)));
+
+    // Bounded: 40 MB of pings at most, far past what loopback's buffers hold.
+    const ping = masked(Opcode.Ping, Buffer.alloc(125, 0x70));
+    const batch = Buffer.concat(Array.from({ length: 1000 }, () => ping));
+    for (let i = 0; i < 320 && closed === undefined && !peer.socket.destroyed; i++) {
+      if (!peer.write(batch)) await Promise.race([next(peer.socket, 'drain'), new Promise((r) => setTimeout(r, 50))]);
+      else await new Promise((r) => setImmediate(r));
+    }
+    for (let i = 0; i < 40 && closed === undefined; i++) await new Promise((r) => setTimeout(r, 50));
+
+    expect(closed?.[0]).toBe(1013);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(ProtocolError);
+    expect((errors[0] as ProtocolError).code).toBe(ProtocolErrorCode.SendBufferFull);
+    // Each queued pong was charged (bytes and overhead), and the charge never passed the bound.
+    expect(largest).toBeGreaterThan(maxBufferedBytes / 2);
+    expect(largest).toBeLessThanOrEqual(maxBufferedBytes);
+  });
+
+  test('charges a pong waiting to be written in bufferedAmount: its payload and a fixed overhead', async () => {
+    const srv = await startServer(resources);
+    const accepted = srv.nextConnection();
+    await rawUpgrade(resources, srv.port);
+    const conn = await accepted;
+    conn.cork(); // the pong stays in the socket's buffer
+    conn.pong('abc');
+    expect(conn.bufferedAmount).toBeGreaterThan(2 + 3);
+    conn.uncork();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(conn.bufferedAmount).toBe(0);
   });
 });
 

@@ -7,6 +7,7 @@ describe('the public API', () => {
     expect(Object.keys(api).sort()).toEqual(
       [
         'CloseCode',
+        'DEFAULT_MAX_BUFFERED_BYTES',
         'DEFAULT_MAX_PAYLOAD',
         'HandshakeError',
         'Opcode',
@@ -56,6 +57,7 @@ describe('the public API', () => {
 
   test('limits messages to 16 MiB by default', () => {
     expect(api.DEFAULT_MAX_PAYLOAD).toBe(16 * 1024 * 1024);
+    expect(api.DEFAULT_MAX_BUFFERED_BYTES).toBe(16 * 1024 * 1024);
   });
 });
 

@@ -428,6 +428,32 @@ describe('MessageReader size limit', () => {
   });
 });
 
+describe('MessageReader partial messages', () => {
+  // Issue #24.7: unfinished messages of 1-byte fragments held 121 MB, each fragment
+  // a view that kept its whole read alive. A read overwritten after it was parsed
+  // shows whether the message still points into it.
+  for (const [kind, opcode] of [['binary', Opcode.Binary], ['text', Opcode.Text]] as const) {
+    test(`a ${kind} message waiting for its next fragment keeps no view into the read it came in`, () => {
+      const sink = new RecordingMessageSink();
+      const parser = new FrameParser(new MessageReader(CLIENT, sink));
+      const read = frameBytes(opcode, 'abc', { fin: false });
+      parser.push(read);
+      read.fill(0x78);
+      parser.push(frameBytes(Opcode.Continuation, 'def'));
+      expect(sink.events).toEqual([opcode === Opcode.Binary ? binary(Buffer.from('abcdef')) : text('abcdef')]);
+    });
+  }
+
+  test('a message in one frame is handed on as a view into its read, uncopied', () => {
+    const sink = new RecordingMessageSink();
+    const parser = new FrameParser(new MessageReader(CLIENT, sink));
+    const read = frameBytes(Opcode.Binary, 'abc');
+    parser.push(read);
+    const message = sink.events[0] as { data: Buffer };
+    expect(message.data.buffer).toBe(read.buffer);
+  });
+});
+
 describe('MessageReader fuzzing', () => {
   for (const role of ['server', 'client'] as const) {
     test(`reads many random messages identically under random chunking (${role} role)`, () => {

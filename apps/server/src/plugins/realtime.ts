@@ -228,6 +228,8 @@ export const realtimePlugin = fp(
         perMessageDeflate: c.wsCompression,
         maxPayload: frameLimit(c.maxMessageBytes),
         idleTimeoutMs: c.wsIdleTimeoutMs,
+        // The same bound for the pongs the package answers pings with as for chat events (`send` above).
+        maxBufferedBytes: c.wsMaxBufferedBytes,
         // Origin was checked above, with the server's own rules.
       });
       if (!connection) return;
