@@ -180,6 +180,44 @@ describe('who may upload, fetch and attach', () => {
   });
 });
 
+describe('files-only messages and re-sends', () => {
+  beforeEach(() => start());
+
+  it('a send with empty text is stored when it carries a file; without one it is invalid_message', async () => {
+    const a = await connect(alice, 'team');
+    const b = await connect(bob, 'team');
+    const up = await upload(server, alice.token, 'team', await png(), 'only.png');
+    const sent = await a.call({ type: 'send', room: 'team', text: '', clientMsgId: 'only-file', attachments: [up.body.id] });
+    expect(sent).toMatchObject({ type: 'message', text: '', attachments: [up.body] });
+    expect(await b.next('message')).toMatchObject({ text: '', attachments: [up.body] });
+    for (const extra of [{}, { attachments: [] }]) {
+      expect(await a.call({ type: 'send', room: 'team', text: '', clientMsgId: 'empty', ...extra })).toMatchObject({
+        type: 'error',
+        code: 'invalid_message',
+        message: 'text: a message needs text or at least one file',
+      });
+    }
+    expect((await api(bob, 'GET', '/api/rooms/team/messages')).body.messages).toHaveLength(1);
+  });
+
+  it('a re-send with the same clientMsgId and files after a lost ack answers the stored message, stored once', async () => {
+    const a = await connect(alice, 'team');
+    const ids = [(await upload(server, alice.token, 'team', await png(), 'a.png')).body.id, (await upload(server, alice.token, 'team', Buffer.from('notes'), 'b.txt')).body.id];
+    const send = { type: 'send', room: 'team', text: 'twice', clientMsgId: 'lost-ack', attachments: ids } as const;
+    const first = await a.call(send);
+    expect(first.type).toBe('message');
+    // The ack was lost: the client reconnects and sends the same message again.
+    await a.close();
+    const again = await connect(alice, 'team');
+    const second = await again.call(send);
+    const { id, seq, attachments } = first as { id: number; seq: number; attachments: unknown };
+    expect(second).toMatchObject({ type: 'message', id, seq, attachments });
+    const stored = (await api(alice, 'GET', '/api/rooms/team/messages')).body.messages;
+    expect(stored.map((m: { id: number }) => m.id)).toEqual([id]);
+    expect(await keptFiles()).toHaveLength(3);
+  });
+});
+
 describe('limits', () => {
   beforeEach(() => start());
 
@@ -208,6 +246,7 @@ describe('limits', () => {
     expect(await a.call({ type: 'send', room: 'team', text: 'four', clientMsgId: 'c4', attachments: ids })).toMatchObject({
       type: 'error',
       code: 'too_large',
+      message: 'a message carries at most 3 files (MAX_ATTACHMENTS_PER_MESSAGE); this one names 4',
     });
     const three = await a.call({ type: 'send', room: 'team', text: 'three', clientMsgId: 'c3', attachments: ids.slice(0, 3) });
     expect(three.type).toBe('message');

@@ -6,21 +6,28 @@ const Ref = z.union([z.string().max(64), z.number()]).optional();
 
 export const JoinMessage = z.object({ type: z.literal('join'), room: RoomId, since: Seq.optional(), ref: Ref });
 export const LeaveMessage = z.object({ type: z.literal('leave'), room: RoomId, ref: Ref });
-export const SendMessage = z.object({
-  type: z.literal('send'),
-  room: RoomId,
-  // The byte limit (MAX_MESSAGE_BYTES) is the server's to set; this only bounds the schema.
-  text: z.string().min(1),
-  clientMsgId: ClientMsgId,
-  /** The id of the message of the same room this one replies to. */
-  replyTo: z.number().int().optional(),
-  /**
-   * Uploads of the sender in this room (`POST /api/rooms/{id}/files`) not yet
-   * on a message; the server's MAX_ATTACHMENTS_PER_MESSAGE bounds how many.
-   */
-  attachments: z.array(AttachmentId).max(100).optional(),
-  ref: Ref,
-});
+export const SendMessage = z
+  .object({
+    type: z.literal('send'),
+    room: RoomId,
+    /** May be empty only when the message carries files (`attachments`). */
+    // The byte limit (MAX_MESSAGE_BYTES) is the server's to set; this only bounds the schema.
+    text: z.string(),
+    clientMsgId: ClientMsgId,
+    /** The id of the message of the same room this one replies to. */
+    replyTo: z.number().int().optional(),
+    /**
+     * Uploads of the sender in this room (`POST /api/rooms/{id}/files`) not yet
+     * on a message; the server's MAX_ATTACHMENTS_PER_MESSAGE bounds how many.
+     */
+    attachments: z.array(AttachmentId).max(100).optional(),
+    ref: Ref,
+  })
+  // Files-only messages came after v1's first clients, which always send text: additive, as an empty text was refused before.
+  .refine((m) => m.text !== '' || (m.attachments !== undefined && m.attachments.length > 0), {
+    message: 'a message needs text or at least one file',
+    path: ['text'],
+  });
 export const HistoryRequest = z.object({
   type: z.literal('history'),
   room: RoomId,

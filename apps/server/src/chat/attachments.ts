@@ -150,21 +150,35 @@ export class Attachments {
    * of the sender's in this room that no message carries yet (anything
    * else — someone else's, another room's, an unknown id — is not_found,
    * telling nothing of other people's uploads). Held until `release`.
+   *
+   * `resent` when a file is already on the sender's own message with this
+   * `clientMsgId`: the send repeats one whose ack was lost, and nothing is
+   * claimed, so the store answers it as the duplicate it is, with the stored
+   * message and its files.
    */
-  async claim(userId: number, roomId: string, ids: readonly string[]): Promise<AttachmentInfo[]> {
+  async claim(
+    userId: number,
+    send: { roomId: string; clientMsgId: string },
+    ids: readonly string[],
+  ): Promise<{ files: AttachmentInfo[]; resent: false } | { resent: true }> {
+    const { roomId } = send;
     if (ids.length > this.limits.maxPerMessage) {
-      throw new DomainError('too_large', `a message carries at most ${this.limits.maxPerMessage} files`);
+      throw new DomainError('too_large', `a message carries at most ${this.limits.maxPerMessage} files (MAX_ATTACHMENTS_PER_MESSAGE); this one names ${ids.length}`);
     }
     if (new Set(ids).size !== ids.length) throw new DomainError('invalid_message', 'a file is named twice');
     const records = await Promise.all(ids.map((id) => this.store.getAttachment(id)));
     const found: AttachmentInfo[] = [];
     for (const [i, r] of records.entries()) {
       if (!r || r.uploaderId !== userId || r.roomId !== roomId) throw new DomainError('not_found', `no upload ${ids[i]} of yours in ${roomId}`);
+      if (r.messageId !== null) {
+        const carrier = await this.store.getMessage(roomId, r.messageId);
+        if (carrier?.authorId === userId && carrier.clientMsgId === send.clientMsgId) return { resent: true };
+      }
       if (r.messageId !== null || this.sending.has(r.id)) throw new DomainError('conflict', `upload ${r.id} is on a message already`);
       found.push({ id: r.id, name: r.name, size: r.size, contentType: r.contentType, width: r.width, height: r.height, thumbnail: r.thumbnail });
     }
     for (const id of ids) this.sending.add(id);
-    return found;
+    return { files: found, resent: false };
   }
 
   /** The send that claimed them is committed (or failed). */

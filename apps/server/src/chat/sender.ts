@@ -74,7 +74,13 @@ export class Sender {
   ): Promise<void> {
     const { replyTo, files } = extras;
     // Files first: a refused one refuses the send before anything else is read or held.
-    const attachments = files === undefined ? undefined : await this.attachments.claim(message.authorId, message.roomId, files);
+    const claimed = files === undefined ? undefined : await this.attachments.claim(message.authorId, message, files);
+    if (claimed?.resent) {
+      // Stored before with these files (its ack was lost): the store finds it by clientMsgId and answers with it.
+      this.write(state, message, ref);
+      return;
+    }
+    const attachments = claimed?.files;
     let written = false;
     try {
       const [quote, mentioned] = await Promise.all([
