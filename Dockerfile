@@ -23,7 +23,9 @@ FROM node:22-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 DATABASE_PATH=/data/chat.db WEB_ROOT=/app/web
 WORKDIR /app
 COPY --from=build --chown=node:node /out /app
-RUN mkdir -p /data && chown node:node /data
+# /data/files exists in the image, owned by node: a volume mounted there (the cluster's
+# chat-files) starts with that owner, so the server can write its uploads.
+RUN mkdir -p /data/files && chown -R node:node /data
 USER node
 VOLUME ["/data"]
 EXPOSE 8080

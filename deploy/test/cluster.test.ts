@@ -93,6 +93,19 @@ describe('the cluster profile in docker-compose.yml', () => {
     }
   });
 
+  it('gives every node the same named volume as UPLOAD_DIR, so a file uploaded through one is served by all', () => {
+    const mounts = replicas.map((name) => {
+      const node = service(name);
+      const dir = environmentOf(node).UPLOAD_DIR;
+      expect(dir, name).toMatch(/^\//);
+      const mount = (node.volumes ?? []).map((v) => v.split(':')).find(([, target]) => target === dir);
+      expect(mount, `${name} mounts ${dir}`).toBeDefined();
+      return mount![0];
+    });
+    expect(new Set(mounts).size).toBe(1);
+    expect(Object.keys(compose.volumes ?? {})).toContain(mounts[0]);
+  });
+
   it('keeps PostgreSQL on a named volume and checks it with pg_isready', () => {
     const postgres = service('postgres');
     expect(postgres.image).toBe('postgres:17-alpine');
