@@ -574,16 +574,19 @@ describe.skipIf(!haveChromium)('the web client in Chromium', () => {
     const contexts = [await browser.newContext(), await browser.newContext()];
     try {
       const [sender, reader] = await Promise.all(contexts.map((c) => c.newPage()));
-      for (const [page, name] of [[sender, 'filer'], [reader, 'getter']] as const) {
-        await page!.goto(server.url);
-        await page!.getByLabel('Username').fill(name);
-        await page!.getByRole('button', { name: 'Continue as guest' }).click();
-        await expect.poll(() => page!.getByRole('status').textContent(), { timeout: POLL_MS }).toBe('Connected');
-      }
+      const signIn = async (page: Page, name: string) => {
+        await page.goto(server.url);
+        await page.getByLabel('Username').fill(name);
+        await page.getByRole('button', { name: 'Continue as guest' }).click();
+        await expect.poll(() => page.getByRole('status').textContent(), { timeout: POLL_MS }).toBe('Connected');
+      };
+      await signIn(sender!, 'filer');
       await sender!.getByLabel('Room id').fill('files');
       await sender!.getByLabel('Title').fill('Files');
       await sender!.getByRole('button', { name: 'Create room' }).click();
       await sender!.getByRole('heading', { name: 'Files' }).waitFor();
+      // Signed in after the room exists: its first room list has it (another page sees a new room at the next 30 s refresh).
+      await signIn(reader!, 'getter');
       await reader!.getByRole('button', { name: '#files' }).click();
       await reader!.getByRole('heading', { name: 'Files' }).waitFor();
       const tray = sender!.getByRole('list', { name: 'Files to send' });
