@@ -51,7 +51,13 @@ export class UploadTray {
     return this.entries.flatMap((e) => (e.state === 'ready' && e.attachment ? [e.attachment.id] : []));
   }
 
-  /** Empties the tray; uploads still running are stopped (a room switch, or after a send). */
+  /** After a send: drops what was sent and what failed; uploads still running stay for the next send. */
+  clearSent(): void {
+    this.entries = this.entries.filter((e) => e.state === 'uploading');
+    this.render();
+  }
+
+  /** Empties the tray; uploads still running are stopped (a room switch). */
   clear(): void {
     for (const e of this.entries) if (e.state === 'uploading') e.abort();
     this.entries = [];

@@ -187,7 +187,7 @@ export class View {
       if (text.trim() === '' && files.length === 0) return;
       if (this.editing) actions.editMessage(this.editing.room, this.editing.id, text);
       else actions.send(text.trim() === '' ? '' : text, this.replying?.room === this.renderedRoom ? this.replying?.id : undefined, files);
-      if (!this.editing) this.uploads.clear();
+      if (!this.editing) this.uploads.clearSent();
       this.stopEditing();
       this.composer.value = '';
     };
