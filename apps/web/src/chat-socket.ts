@@ -17,6 +17,8 @@ export interface OutboxEntry {
   clientMsgId: string;
   /** The message it replies to. */
   replyTo?: number | undefined;
+  /** Uploaded files' ids: a re-send names the same ones. */
+  attachments?: string[] | undefined;
 }
 
 /** `ref` is the clientMsgId, so an error about a send names the message it refuses. */
@@ -26,6 +28,7 @@ const sendMessage = (entry: OutboxEntry): ClientMessage => ({
   text: entry.text,
   clientMsgId: entry.clientMsgId,
   ...(entry.replyTo === undefined ? {} : { replyTo: entry.replyTo }),
+  ...(entry.attachments === undefined || entry.attachments.length === 0 ? {} : { attachments: entry.attachments }),
   ref: entry.clientMsgId,
 });
 

@@ -245,13 +245,13 @@ const actions: ViewActions = {
     state.current = undefined;
     render();
   },
-  send(text, replyTo) {
+  send(text, replyTo, attachments) {
     const room = state.current;
     if (!room || !socket) return;
     const clientMsgId = newClientMsgId();
     state.pending.push({ room, text, clientMsgId });
     // Queued even while offline: the outbox goes out (same clientMsgId) once reconnected.
-    socket.sendChat({ room, text, clientMsgId, replyTo });
+    socket.sendChat({ room, text, clientMsgId, replyTo, attachments });
     render();
   },
   react: (room, id, emoji, add) => socket?.send({ type: add ? 'react' : 'unreact', room, id, emoji }),

@@ -1,4 +1,5 @@
 import type { ChatMessage } from '@chat/schema';
+import { attachmentsList } from './attachments-view.js';
 import { el } from './people-view.js';
 import { MENTION_PATTERN } from '@chat/schema';
 import { isMe, mentionsMe } from './state.js';
@@ -80,6 +81,7 @@ export function messageItem(m: ChatMessage, ctx: MessageContext): HTMLLIElement 
     text.append(...textWithMentions(m.text, ctx.me));
   }
   children.push(text);
+  if (!m.deleted && m.attachments && m.attachments.length > 0) children.push(attachmentsList(m.attachments));
 
   const reactions = el('div', { class: 'reactions' });
   for (const r of m.reactions ?? []) {

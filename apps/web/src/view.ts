@@ -2,6 +2,7 @@ import type { ChatMessage } from '@chat/schema';
 import { AdminConsole, type AdminActions } from './admin-view.js';
 import { messageItem } from './message-view.js';
 import { el, invitationItems, memberItem, type PeopleActions } from './people-view.js';
+import { UploadTray } from './upload-tray.js';
 import { SearchPanel, type SearchActions } from './search-view.js';
 import { canModerate, canPin, orderedMessages, roomLabel, typingUsers, type AppState, type RoomView } from './state.js';
 
@@ -22,8 +23,8 @@ export interface ViewActions extends PeopleActions, AdminActions, SearchActions 
   deleteMessage(room: string, id: number): void;
   createInviteLink(room: string): void;
   leaveRoom(id: string): void;
-  /** A message, or a reply to the message `replyTo`. */
-  send(text: string, replyTo?: number): void;
+  /** A message, or a reply to the message `replyTo`; `attachments` are uploaded files' ids. */
+  send(text: string, replyTo?: number, attachments?: string[]): void;
   react(room: string, id: number, emoji: string, add: boolean): void;
   pin(room: string, id: number, pinned: boolean): void;
   openThread(room: string, id: number): void;
@@ -82,6 +83,7 @@ export class View {
   private readonly threadList = el('ol', { class: 'messages compact', 'aria-label': 'Replies' });
   private readonly threadParent = el('div', { class: 'thread-parent' });
   private lastState: AppState | undefined;
+  private readonly uploads = new UploadTray();
 
   constructor(
     root: HTMLElement,
@@ -166,21 +168,30 @@ export class View {
     linkButton.addEventListener('click', () => this.renderedRoom && actions.createInviteLink(this.renderedRoom));
     this.roomTools = el('div', { class: 'room-tools' }, inviteForm, linkButton, this.inviteLink);
 
+    const fileInput = el('input', { type: 'file', multiple: '', hidden: '', 'aria-label': 'Files to attach' });
+    const attachButton = el('button', { type: 'button', class: 'secondary' }, 'Attach files');
+    attachButton.addEventListener('click', () => fileInput.click());
     const composerForm = el(
       'form',
       { class: 'composer', 'aria-label': 'Send a message' },
       el('label', { for: 'composer-text', class: 'visually-hidden' }, 'Message'),
       this.composer,
+      attachButton,
+      fileInput,
       el('button', { type: 'submit' }, 'Send'),
     );
     const submit = () => {
       const text = this.composer.value;
-      if (text.trim() === '') return;
+      const files = this.editing ? [] : this.uploads.readyIds();
+      // Files alone make a message; an edit changes only the text.
+      if (text.trim() === '' && files.length === 0) return;
       if (this.editing) actions.editMessage(this.editing.room, this.editing.id, text);
-      else actions.send(text, this.replying?.room === this.renderedRoom ? this.replying?.id : undefined);
+      else actions.send(text.trim() === '' ? '' : text, this.replying?.room === this.renderedRoom ? this.replying?.id : undefined, files);
+      if (!this.editing) this.uploads.clearSent();
       this.stopEditing();
       this.composer.value = '';
     };
+    this.bindFileSources(fileInput);
     for (const list of [this.messages, this.threadList, this.pinsList]) list.addEventListener('click', (e) => this.onMessageAction(e));
     composerForm.addEventListener('submit', (e) => {
       e.preventDefault();
@@ -230,6 +241,7 @@ export class View {
       this.messages,
       this.typingLine,
       this.editingLine,
+      this.uploads.root,
       composerForm,
     );
     this.roomTitle.id = 'room-title';
@@ -306,6 +318,8 @@ export class View {
       return;
     }
     if (this.renderedRoom !== room.id) {
+      // Uploads belong to the room they went to: another room's send cannot name them.
+      if (this.renderedRoom !== undefined) this.uploads.clear();
       this.showingPins = false;
       this.picking = undefined;
     }
@@ -462,6 +476,31 @@ export class View {
     this.editing = undefined;
     this.replying = undefined;
     this.editingLine.textContent = '';
+  }
+
+  /** Files come from the attach button, a drop on the messages, or a paste into the composer. */
+  private bindFileSources(fileInput: HTMLInputElement): void {
+    const take = (files: FileList | null | undefined) => {
+      if (this.renderedRoom && files && files.length > 0) this.uploads.add(this.renderedRoom, [...files]);
+    };
+    fileInput.addEventListener('change', () => {
+      take(fileInput.files);
+      fileInput.value = ''; // the same file may be chosen again
+    });
+    this.messages.addEventListener('dragover', (e) => {
+      if (e.dataTransfer?.types.includes('Files')) e.preventDefault(); // allows the drop
+    });
+    this.messages.addEventListener('drop', (e) => {
+      if (!e.dataTransfer || e.dataTransfer.files.length === 0) return;
+      e.preventDefault(); // or the browser opens the file in place of the app
+      take(e.dataTransfer.files);
+    });
+    this.composer.addEventListener('paste', (e) => {
+      const files = e.clipboardData?.files;
+      if (!files || files.length === 0) return; // plain text pastes as usual
+      e.preventDefault();
+      take(files);
+    });
   }
 
   focusComposer(): void {

@@ -51,6 +51,7 @@ class ServerProcess {
         ADMIN_TOKEN,
         RATE_LOGINS_PER_MINUTE: '1000',
         RATE_MESSAGES_PER_SECOND: '1000',
+        MAX_UPLOAD_BYTES: String(2 * 1024 * 1024), // small, so the oversized-file test sends little
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -563,6 +564,86 @@ describe.skipIf(!haveChromium)('the web client in Chromium', () => {
       expect(consoleErrors).toEqual([]);
     } finally {
       await context.close();
+    }
+  }, 90_000);
+
+  /** A 4×3 PNG, made once with sharp (the server's image library) and kept as bytes. */
+  const TINY_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAQAAAADCAIAAAA7ljmRAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAEElEQVQImWMwTjsDRww4OQA/XBC9rAe9TAAAAABJRU5ErkJggg==', 'base64');
+
+  test('files from the attach button, a paste and a drop upload at once, go with a send, and show as a preview or a download link; an oversized one is refused in words', async () => {
+    const contexts = [await browser.newContext(), await browser.newContext()];
+    try {
+      const [sender, reader] = await Promise.all(contexts.map((c) => c.newPage()));
+      const signIn = async (page: Page, name: string) => {
+        await page.goto(server.url);
+        await page.getByLabel('Username').fill(name);
+        await page.getByRole('button', { name: 'Continue as guest' }).click();
+        await expect.poll(() => page.getByRole('status').textContent(), { timeout: POLL_MS }).toBe('Connected');
+      };
+      await signIn(sender!, 'filer');
+      await sender!.getByLabel('Room id').fill('files');
+      await sender!.getByLabel('Title').fill('Files');
+      await sender!.getByRole('button', { name: 'Create room' }).click();
+      await sender!.getByRole('heading', { name: 'Files' }).waitFor();
+      // Signed in after the room exists: its first room list has it (another page sees a new room at the next 30 s refresh).
+      await signIn(reader!, 'getter');
+      await reader!.getByRole('button', { name: '#files' }).click();
+      await reader!.getByRole('heading', { name: 'Files' }).waitFor();
+      const tray = sender!.getByRole('list', { name: 'Files to send' });
+
+      // An image, alone (no text): ready, sent, previewed on the other page and loaded.
+      await sender!.getByLabel('Files to attach').setInputFiles({ name: 'dot.png', mimeType: 'image/png', buffer: TINY_PNG });
+      await tray.getByText('ready').waitFor();
+      await sender!.getByRole('button', { name: 'Send' }).click();
+      await expect.poll(() => tray.isHidden(), { timeout: POLL_MS }).toBe(true);
+      const image = reader!.getByRole('img', { name: 'dot.png' });
+      await image.waitFor();
+      expect(await image.getAttribute('width')).toBe('4');
+      expect(await image.getAttribute('height')).toBe('3');
+      await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: POLL_MS }).toBeGreaterThan(0);
+      expect(await image.locator('xpath=..').getAttribute('target')).toBe('_blank');
+
+      // A text file with words: a download link with name and size, whose address gives the bytes back.
+      await sender!.getByLabel('Files to attach').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello file\n') });
+      await tray.getByText('ready').waitFor();
+      await send(sender!, 'the notes');
+      const link = reader!.getByRole('link', { name: 'notes.txt' });
+      await link.waitFor();
+      await reader!.getByText('(11 B)').waitFor();
+      const href = await link.getAttribute('href');
+      expect(await reader!.evaluate(async (url) => (await fetch(url!)).text(), href)).toBe('hello file\n');
+
+      // Pasted into the composer, and dropped on the messages: the same tray, the same send.
+      await sender!.evaluate(() => {
+        const data = new DataTransfer();
+        data.items.add(new File(['pasted'], 'pasted.txt', { type: 'text/plain' }));
+        document.getElementById('composer-text')!.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+      });
+      await sender!.evaluate(() => {
+        const data = new DataTransfer();
+        data.items.add(new File(['dropped'], 'dropped.txt', { type: 'text/plain' }));
+        const log = document.querySelector('[aria-label="Messages"]')!;
+        log.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }));
+        log.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+      });
+      await expect.poll(() => tray.getByText('ready').count(), { timeout: POLL_MS }).toBe(2);
+      await send(sender!, 'pasted and dropped');
+      await reader!.getByRole('link', { name: 'pasted.txt' }).waitFor();
+      await reader!.getByRole('link', { name: 'dropped.txt' }).waitFor();
+
+      // Too large (over the 2 MiB this server allows): the server's reason in words, and nothing sent.
+      const before = await messages(reader!).count();
+      await sender!.getByLabel('Files to attach').setInputFiles({ name: 'big.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(3 * 1024 * 1024, 7) });
+      const refusal = tray.getByRole('alert');
+      await refusal.waitFor({ timeout: POLL_MS });
+      expect(await refusal.textContent()).toMatch(/large|bytes|limit/i);
+      await sender!.getByRole('button', { name: 'Send' }).click();
+      await sender!.getByRole('button', { name: 'Remove big.bin' }).click();
+      await expect.poll(() => tray.isHidden(), { timeout: POLL_MS }).toBe(true);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await messages(reader!).count()).toBe(before);
+    } finally {
+      for (const c of contexts) await c.close();
     }
   }, 90_000);
 });
