@@ -10,8 +10,14 @@ export interface IndexerSource {
   indexBacklog(max: number): number;
 }
 
-/** Messages moved per transaction: FTS5's cost per commit spread over this many. */
+/** Messages waiting that start a pass at once: FTS5's cost per commit spread over at least this many. */
 export const INDEX_BATCH = 256;
+/**
+ * The most one pass moves (a bulk of writes, or a backlog left at start-up):
+ * a pass holds the writer for about 10 µs a message, and a search reads
+ * the backlog message by message, so it must never grow with the writes.
+ */
+export const INDEX_PASS_MAX = 16_384;
 /** How long the backlog may wait after the last commit before it is indexed anyway. */
 export const INDEX_IDLE_MS = 100;
 
@@ -28,7 +34,8 @@ export class SearchIndexer {
 
   /** After every commit that may have added to the backlog. */
   afterCommit(): void {
-    if (this.source.searchBacklog() >= INDEX_BATCH) this.pass(INDEX_BATCH);
+    const waiting = this.source.searchBacklog();
+    if (waiting >= INDEX_BATCH) this.pass(Math.min(waiting, INDEX_PASS_MAX));
     // The rest (or what a failed pass left) a moment later, when commits have paused.
     if (this.source.searchBacklog() > 0 && this.timer === undefined) {
       this.timer = setTimeout(() => {
@@ -40,9 +47,9 @@ export class SearchIndexer {
     }
   }
 
-  /** Indexes the whole backlog now. */
+  /** Indexes the whole backlog now (closing, or commits have paused). */
   flush(): void {
-    while (this.source.searchBacklog() > 0) if (this.pass(INDEX_BATCH) === 0) break;
+    while (this.source.searchBacklog() > 0) if (this.pass(INDEX_PASS_MAX) === 0) break;
   }
 
   close(): void {
