@@ -216,6 +216,20 @@ describe('files-only messages and re-sends', () => {
     expect(stored.map((m: { id: number }) => m.id)).toEqual([id]);
     expect(await keptFiles()).toHaveLength(3);
   });
+
+  it('the same send twice at once (a re-send before the first is stored) is answered twice with one stored message', async () => {
+    const a = await connect(alice, 'team');
+    const b = await connect(bob, 'team');
+    const id = (await upload(server, alice.token, 'team', Buffer.from('notes'), 'n.txt')).body.id;
+    const send = { type: 'send', room: 'team', text: 'hasty', clientMsgId: 'hasty', attachments: [id] } as const;
+    const [first, second] = await Promise.all([a.call(send), a.call(send)]);
+    expect(first).toMatchObject({ type: 'message', attachments: [{ id }] });
+    expect(second).toMatchObject({ type: 'message', id: (first as { id: number }).id, attachments: [{ id }] });
+    expect(await b.next('message')).toMatchObject({ text: 'hasty', attachments: [{ id }] });
+    // A different message naming the same file is refused.
+    expect(await a.call({ ...send, clientMsgId: 'other' })).toMatchObject({ type: 'error', code: 'conflict' });
+    expect((await api(bob, 'GET', '/api/rooms/team/messages')).body.messages).toHaveLength(1);
+  });
 });
 
 describe('limits', () => {

@@ -655,6 +655,34 @@ for (const backend of backends) {
         // And a re-send of it is recognised.
         expect((await store.appendMessages([message('general', alice.id, 'nul\u0000id', 'a\u0000b')]))[0]!.status).toBe('duplicate');
       });
+
+      it('attaches an upload to one message only: a second one naming it is refused whole, a re-send of the first is its duplicate', async () => {
+        const alice = await aliceInGeneral();
+        const file = (id: string) => ({ id, name: `${id}.txt`, size: 5, contentType: 'text/plain', width: null, height: null, thumbnail: false });
+        for (const id of ['F'.repeat(22), 'G'.repeat(22)]) {
+          const record = { ...file(id), roomId: 'general', uploaderId: alice.id, messageId: null, createdAt: 1 };
+          expect(await store.createAttachment(record, 1_000_000)).toBe('stored');
+        }
+        const withFiles = (clientMsgId: string, ...ids: string[]) => ({ ...message('general', alice.id, clientMsgId), attachments: ids.map(file) });
+        // In one batch, and (as from another node) in a later one; the refused take no seq and leave no row.
+        const [first, rival] = await store.appendMessages([withFiles('m1', 'F'.repeat(22)), withFiles('m2', 'G'.repeat(22), 'F'.repeat(22))]);
+        expect(stored(first).attachments).toEqual([file('F'.repeat(22))]);
+        expect(rival).toEqual({ status: 'files_taken' });
+        const [later, resent, free] = await store.appendMessages([
+          withFiles('m3', 'F'.repeat(22)),
+          withFiles('m1', 'F'.repeat(22)),
+          withFiles('m4', 'G'.repeat(22)),
+        ]);
+        expect(later).toEqual({ status: 'files_taken' });
+        expect(resent).toEqual({ status: 'duplicate', message: stored(first) });
+        expect(stored(free)).toMatchObject({ seq: 2, attachments: [file('G'.repeat(22))] });
+        const history = await store.messagesAfter('general', 0, 10);
+        expect(history.map((m) => [m.clientMsgId, m.attachments?.map((a) => a.id)])).toEqual([
+          ['m1', ['F'.repeat(22)]],
+          ['m4', ['G'.repeat(22)]],
+        ]);
+        expect(await store.getAttachment('G'.repeat(22))).toMatchObject({ messageId: stored(free).id });
+      });
     });
 
     describe('replies, reactions, pins and mentions', () => {

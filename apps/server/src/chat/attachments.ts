@@ -59,9 +59,20 @@ const ID_BYTES = 16;
  * uploads never sent, files no row owns). It is handed the store and two
  * ports (file-store.ts); the HTTP side is routes/file-routes.ts.
  */
+/** A send holding uploads until its commit: whose it is (author and clientMsgId), and when it is done. */
+interface PendingSend {
+  key: string;
+  settled: Promise<void>;
+  settle: () => void;
+}
+
 export class Attachments {
-  /** Uploads named by a send that is not committed yet: a second send of the same one is refused at once. */
-  private readonly sending = new Set<string>();
+  /**
+   * Uploads named by a send that is not committed yet, with that send: a
+   * second send of one of them is refused at once, unless it is the same
+   * send again (its author and clientMsgId), which waits for the first.
+   */
+  private readonly sending = new Map<string, PendingSend>();
 
   constructor(
     private readonly store: ChatStore,
@@ -166,6 +177,7 @@ export class Attachments {
       throw new DomainError('too_large', `a message carries at most ${this.limits.maxPerMessage} files (MAX_ATTACHMENTS_PER_MESSAGE); this one names ${ids.length}`);
     }
     if (new Set(ids).size !== ids.length) throw new DomainError('invalid_message', 'a file is named twice');
+    const key = `${userId}\u0000${send.clientMsgId}`;
     const records = await Promise.all(ids.map((id) => this.store.getAttachment(id)));
     const found: AttachmentInfo[] = [];
     for (const [i, r] of records.entries()) {
@@ -174,16 +186,33 @@ export class Attachments {
         const carrier = await this.store.getMessage(roomId, r.messageId);
         if (carrier?.authorId === userId && carrier.clientMsgId === send.clientMsgId) return { resent: true };
       }
-      if (r.messageId !== null || this.sending.has(r.id)) throw new DomainError('conflict', `upload ${r.id} is on a message already`);
+      const pending = this.sending.get(r.id);
+      if (pending?.key === key && r.messageId === null) {
+        // The same send again while the first is still being stored (a client
+        // re-sending after a reconnect): once that one settles, this one is its
+        // duplicate, or — if it failed — a send of free files.
+        await pending.settled;
+        return this.claim(userId, send, ids);
+      }
+      if (r.messageId !== null || pending) throw new DomainError('conflict', `upload ${r.id} is on a message already`);
       found.push({ id: r.id, name: r.name, size: r.size, contentType: r.contentType, width: r.width, height: r.height, thumbnail: r.thumbnail });
     }
-    for (const id of ids) this.sending.add(id);
+    let settle = () => {};
+    const settled = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    const pending: PendingSend = { key, settled, settle };
+    for (const id of ids) this.sending.set(id, pending);
     return { files: found, resent: false };
   }
 
   /** The send that claimed them is committed (or failed). */
   release(files: readonly AttachmentInfo[]): void {
-    for (const f of files) this.sending.delete(f.id);
+    for (const f of files) {
+      const pending = this.sending.get(f.id);
+      this.sending.delete(f.id);
+      pending?.settle();
+    }
   }
 
   /**

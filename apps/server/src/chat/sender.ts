@@ -119,6 +119,11 @@ export class Sender {
       state.error('internal', 'the message could not be stored', ref, roomId);
       return;
     }
+    if (result.status === 'files_taken') {
+      // Another send of the same upload was stored first (through another node): this one is not stored.
+      state.error('conflict', 'a file of this message is on another message already', ref, roomId);
+      return;
+    }
     if (result.status === 'room_gone') {
       state.error('not_found', `no room ${roomId}`, ref, roomId);
       return;

@@ -285,11 +285,17 @@ export interface SearchFilter {
   limit: number;
 }
 
-/** The outcome of one message in a batch: stored now, stored before (same clientMsgId), or refused. */
+/**
+ * The outcome of one message in a batch: stored now, stored before (same
+ * clientMsgId), or refused: its room is gone, or a file it names is on
+ * another message already (two sends of one upload raced, through two nodes
+ * or past the domain's check) — nothing of it is written then.
+ */
 export type AppendResult =
   | { status: 'stored'; message: MessageRecord }
   | { status: 'duplicate'; message: MessageRecord }
-  | { status: 'room_gone' };
+  | { status: 'room_gone' }
+  | { status: 'files_taken' };
 
 export interface RoomPatch {
   title?: string | undefined;

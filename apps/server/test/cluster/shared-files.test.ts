@@ -70,4 +70,36 @@ describe.skipIf(!enabled)('two nodes sharing UPLOAD_DIR (needs DATABASE_URL and 
     }
     await until('the files to leave the shared directory', async () => (await filesUnder(files.path)).filter((f) => !f.startsWith('tmp')).length === 0, 5000);
   });
+
+  it('carry one upload on one message when two messages name it at once through the two nodes', async () => {
+    const files = await tempDir();
+    cleanup.add(() => files.remove());
+    const { nodes } = await startNodes(cleanup, 2, { redisUrl: REDIS_URL!, presenceTtlMs: 3000, env: { UPLOAD_DIR: files.path } });
+    const [n1, n2] = nodes as [ServerProcess, ServerProcess];
+    await createRoom(n1.url, ROOM);
+    const alice = await guest(n1.url, 'alice');
+    const bob = await guest(n2.url, 'bob');
+    const sockets = await Promise.all([n1, n2, n2].map((node, i) => ChatSocket.open(node.wsUrl, i < 2 ? alice : bob)));
+    for (const socket of sockets) cleanup.add(() => socket.connection.terminate());
+    for (const socket of sockets) await socket.join(ROOM);
+    const [aliceOn1, aliceOn2, bobOn2] = sockets as [ChatSocket, ChatSocket, ChatSocket];
+
+    const form = new FormData();
+    form.append('file', new Blob(['notes']), 'notes.txt');
+    const res = await fetch(`${n1.url}/api/rooms/${ROOM}/files`, { method: 'POST', headers: { authorization: `Bearer ${alice.token}` }, body: form });
+    const { id } = (await res.json()) as { id: string };
+    const answers = await Promise.all(
+      [aliceOn1, aliceOn2].map((socket, i) => socket.call({ type: 'send', room: ROOM, text: `take ${i}`, clientMsgId: `take-${i}`, attachments: [id] })),
+    );
+    // One is stored with the file; the other is refused, whichever node's check or commit came second.
+    expect(answers.map((a) => a.type).sort()).toEqual(['error', 'message']);
+    expect(answers.find((a) => a.type === 'error')).toMatchObject({ code: 'conflict' });
+    const winner = answers.find((a) => a.type === 'message')!;
+    expect(await bobOn2.waitFor('the stored one', (m: Msg) => m.type === 'message')).toMatchObject({ id: winner.id, seq: 1, attachments: [{ id }] });
+    const history = await http(n2.url, 'GET', `/api/rooms/${ROOM}/messages`, { token: bob.token });
+    expect((history.body as { messages: Msg[] }).messages.map((m) => [m.id, m.attachments?.length])).toEqual([[winner.id, 1]]);
+    // Nothing else reached bob (the refused one was never delivered).
+    await bobOn2.call({ type: 'send', room: ROOM, text: 'after', clientMsgId: 'after' });
+    expect(bobOn2.received.filter((m: Msg) => m.type === 'message').map((m: Msg) => m.seq)).toEqual([1, 2]);
+  });
 });

@@ -115,6 +115,14 @@ const attachFiles = statement(
      FROM unnest($1::text[], $2::bigint[], $3::int[], $4::text[], $5::bigint[]) AS f(id, message_id, position, room_id, uploader_id)
     WHERE a.id = f.id AND a.room_id = f.room_id AND a.uploader_id = f.uploader_id AND a.message_id IS NULL`,
 );
+// Of these uploads, the ones still free for a message of their uploader in their room. Read under the
+// room's counter lock (`lockRooms`): two sends of one upload are in one room, so they take turns here.
+const attachableFiles = statement<{ id: string }>(
+  'attachments_attachable',
+  `SELECT a.id FROM attachments a JOIN unnest($1::text[], $2::text[], $3::bigint[]) AS f(id, room_id, uploader_id)
+       ON a.id = f.id AND a.room_id = f.room_id AND a.uploader_id = f.uploader_id
+    WHERE a.message_id IS NULL`,
+);
 const insertMentions = statement(
   'mentions_insert',
   'INSERT INTO mentions (room_id, user_id, seq) SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) ON CONFLICT DO NOTHING',
@@ -183,6 +191,21 @@ interface Fresh {
   ];
 }
 
+/** The ids of the uploads named by the batch's new messages that no message carries yet. */
+async function freeFiles(client: PoolClient, batch: NewMessage[], stored: Map<string, MessageRecord>): Promise<Set<string>> {
+  const named: [string[], string[], number[]] = [[], [], []];
+  for (const m of batch) {
+    if (!m.attachments || stored.has(keyOf(m.authorId, withoutNul(m.clientMsgId)))) continue;
+    for (const a of m.attachments) {
+      named[0].push(a.id);
+      named[1].push(m.roomId);
+      named[2].push(m.authorId);
+    }
+  }
+  if (named[0].length === 0) return new Set();
+  return new Set((await attachableFiles(client, named)).rows.map((r) => r.id));
+}
+
 /**
  * One attempt at a batch, inside a transaction. 'one-statement' inserts every
  * new message at once and returns `undefined` (roll back) if any key was taken
@@ -200,6 +223,8 @@ async function appendIn(client: PoolClient, batch: NewMessage[], mode: Mode): Pr
   for (const row of (await storedKeys(client, [batch.map((m) => m.authorId), clientMsgIds])).rows) {
     stored.set(keyOf(row.author_id, row.client_msg_id), toMessage(row));
   }
+
+  const attachable = await freeFiles(client, batch, stored);
 
   const results: Array<AppendResult | undefined> = new Array(batch.length);
   const fresh: Fresh[] = [];
@@ -221,6 +246,14 @@ async function appendIn(client: PoolClient, batch: NewMessage[], mode: Mode): Pr
     if (lastSeq === undefined) {
       results[index] = { status: 'room_gone' };
       continue;
+    }
+    if (message.attachments) {
+      // A file already on another message (two sends of one upload, through two nodes) refuses the message whole.
+      if (!message.attachments.every((a) => attachable.has(a.id))) {
+        results[index] = { status: 'files_taken' };
+        continue;
+      }
+      for (const a of message.attachments) attachable.delete(a.id);
     }
     const item: Fresh = {
       index,

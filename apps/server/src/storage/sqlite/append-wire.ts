@@ -27,7 +27,7 @@ export interface AppendColumns {
 }
 
 export interface AppendOutcomes {
-  /** Per message: OUTCOME_STORED, OUTCOME_DUPLICATE or OUTCOME_ROOM_GONE. */
+  /** Per message: OUTCOME_STORED, OUTCOME_DUPLICATE, OUTCOME_ROOM_GONE or OUTCOME_FILES_TAKEN. */
   kinds: Uint8Array;
   /** Row id and seq of each stored message (0 for the others). */
   ids: Float64Array;
@@ -39,6 +39,7 @@ export interface AppendOutcomes {
 const OUTCOME_STORED = 0;
 const OUTCOME_DUPLICATE = 1;
 const OUTCOME_ROOM_GONE = 2;
+const OUTCOME_FILES_TAKEN = 3;
 
 export function toColumns(batch: readonly NewMessage[]): AppendColumns {
   const n = batch.length;
@@ -137,6 +138,10 @@ export function markRoomGone(outcomes: AppendOutcomes, i: number): void {
   outcomes.kinds[i] = OUTCOME_ROOM_GONE;
 }
 
+export function markFilesTaken(outcomes: AppendOutcomes, i: number): void {
+  outcomes.kinds[i] = OUTCOME_FILES_TAKEN;
+}
+
 /** The results of `batch` (the array `toColumns` was given) from what the writer answered. */
 export function fromOutcomes(batch: readonly NewMessage[], outcomes: AppendOutcomes, authorName: (id: number) => string): AppendResult[] {
   const { kinds, ids, seqs, duplicates } = outcomes;
@@ -151,6 +156,9 @@ export function fromOutcomes(batch: readonly NewMessage[], outcomes: AppendOutco
         break;
       case OUTCOME_DUPLICATE:
         results[i] = { status: 'duplicate', message: duplicates[duplicate++]! };
+        break;
+      case OUTCOME_FILES_TAKEN:
+        results[i] = { status: 'files_taken' };
         break;
       default:
         results[i] = { status: 'room_gone' };

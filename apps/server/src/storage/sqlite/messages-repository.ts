@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { toMessage, type MessageRow } from '../message-row.js';
 import { QUOTE_CHARS, searchWords, type AppendResult, type MessageRecord, type NewMessage, type ReactionChange } from '../store.js';
-import { fromOutcomes, markDuplicate, markRoomGone, markStored, newOutcomes, type AppendOutcomes } from './append-wire.js';
+import { fromOutcomes, markDuplicate, markFilesTaken, markRoomGone, markStored, newOutcomes, type AppendOutcomes } from './append-wire.js';
 
 // A reply's parent (p) is joined in for its quote; reply counts and reactions
 // are read per row through indexes that hold only replies and reactions, so a
@@ -62,6 +62,9 @@ export function createMessagesRepository(db: Database) {
   // Only the author's own unattached upload in this room: the domain checked as much, this keeps it true in the transaction.
   const attach = db.prepare<[number, number, string, string, number]>(
     'UPDATE attachments SET message_id = ?, position = ? WHERE id = ? AND room_id = ? AND uploader_id = ? AND message_id IS NULL',
+  );
+  const attachable = db.prepare<[string, string, number], { ok: number }>(
+    'SELECT 1 AS ok FROM attachments WHERE id = ? AND room_id = ? AND uploader_id = ? AND message_id IS NULL',
   );
   const removeAttachments = db.prepare<[number]>('DELETE FROM attachments WHERE message_id = ?');
   const byId = db.prepare<[string, number], MessageRow>(`SELECT ${COLUMNS} FROM ${FROM} WHERE m.room_id = ? AND m.id = ?`);
@@ -145,6 +148,14 @@ export function createMessagesRepository(db: Database) {
       }
       if (seq === null) {
         markRoomGone(outcomes, i);
+        continue;
+      }
+      // A file already on another message (two sends of one upload, through two nodes) refuses the message
+      // whole — unless it is this very message, stored before: then it is a duplicate like any other.
+      if (m.attachments && !m.attachments.every((a) => attachable.get(a.id, m.roomId, m.authorId))) {
+        const earlier = byClientId.get(m.authorId, m.clientMsgId);
+        if (earlier) markDuplicate(outcomes, i, toMessage(earlier));
+        else markFilesTaken(outcomes, i);
         continue;
       }
       const info = insert.run(m.roomId, seq + 1, m.authorId, m.text, m.clientMsgId, m.ts, m.replyTo?.id ?? null);
