@@ -27,15 +27,19 @@ async function filesUnder(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
 }
 
+/** Two nodes on one UPLOAD_DIR, the room, alice (signed up through n1) and bob (through n2). */
+async function twoNodes() {
+  const files = await tempDir();
+  cleanup.add(() => files.remove());
+  const { nodes } = await startNodes(cleanup, 2, { redisUrl: REDIS_URL!, presenceTtlMs: 3000, env: { UPLOAD_DIR: files.path } });
+  const [n1, n2] = nodes as [ServerProcess, ServerProcess];
+  await createRoom(n1.url, ROOM);
+  return { files, n1, n2, alice: await guest(n1.url, 'alice'), bob: await guest(n2.url, 'bob') };
+}
+
 describe.skipIf(!enabled)('two nodes sharing UPLOAD_DIR (needs DATABASE_URL and REDIS_URL)', () => {
   it('serve through one node what was uploaded through the other, and delete it for both', async () => {
-    const files = await tempDir();
-    cleanup.add(() => files.remove());
-    const { nodes } = await startNodes(cleanup, 2, { redisUrl: REDIS_URL!, presenceTtlMs: 3000, env: { UPLOAD_DIR: files.path } });
-    const [n1, n2] = nodes as [ServerProcess, ServerProcess];
-    await createRoom(n1.url, ROOM);
-    const alice = await guest(n1.url, 'alice');
-    const bob = await guest(n2.url, 'bob');
+    const { files, n1, n2, alice, bob } = await twoNodes();
     const open = async (node: ServerProcess, account: typeof alice) => {
       const socket = await ChatSocket.open(node.wsUrl, account);
       cleanup.add(() => socket.connection.terminate());
@@ -72,13 +76,7 @@ describe.skipIf(!enabled)('two nodes sharing UPLOAD_DIR (needs DATABASE_URL and 
   });
 
   it('carry one upload on one message when two messages name it at once through the two nodes', async () => {
-    const files = await tempDir();
-    cleanup.add(() => files.remove());
-    const { nodes } = await startNodes(cleanup, 2, { redisUrl: REDIS_URL!, presenceTtlMs: 3000, env: { UPLOAD_DIR: files.path } });
-    const [n1, n2] = nodes as [ServerProcess, ServerProcess];
-    await createRoom(n1.url, ROOM);
-    const alice = await guest(n1.url, 'alice');
-    const bob = await guest(n2.url, 'bob');
+    const { files, n1, n2, alice, bob } = await twoNodes();
     const sockets = await Promise.all([n1, n2, n2].map((node, i) => ChatSocket.open(node.wsUrl, i < 2 ? alice : bob)));
     for (const socket of sockets) cleanup.add(() => socket.connection.terminate());
     for (const socket of sockets) await socket.join(ROOM);
