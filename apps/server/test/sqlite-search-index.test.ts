@@ -78,6 +78,23 @@ it("reads the backlog from its own rows, never by walking the searched rooms' me
   for (const sql of [SEARCH_SQL.inMemberRooms, SEARCH_SQL.inRoom]) expect(plan(sql)[0]).toMatch(/^SCAN f VIRTUAL TABLE/);
 });
 
+it("an index pass leaves the connection's synchronous level as it found it (messages stay durable)", async () => {
+  // The pass itself commits without an fsync (it is derived data); the messages after it must not.
+  const dir = await tempDir();
+  cleanups.push(() => dir.remove());
+  for (const synchronous of ['FULL', 'NORMAL'] as const) {
+    const store = openSqliteStore(path.join(dir.path, `${synchronous}.db`), { writerThread: false, synchronous });
+    const alice = await store.createUser('alice', 'h', false);
+    await store.createRoom({ id: 'one', title: 'one', topic: '', private: false, createdBy: alice.id });
+    // More than a pass's threshold: the commit's afterCommit indexes them at once.
+    await store.appendMessages(Array.from({ length: 300 }, (_, i) => ({ roomId: 'one', authorId: alice.id, text: `word${i}`, clientMsgId: `c${i}`, ts: i })));
+    expect(store.db.prepare('SELECT COUNT(*) FROM search_backlog').pluck().get()).toBe(0);
+    expect(store.db.prepare('SELECT COUNT(*) FROM messages_fts').pluck().get()).toBe(300);
+    expect(store.db.pragma('synchronous', { simple: true })).toBe(synchronous === 'FULL' ? 2 : 1);
+    await store.close();
+  }
+});
+
 it('never finds a message deleted while it waited in the backlog; a closed store leaves the index whole', async () => {
   const dir = await tempDir();
   cleanups.push(() => dir.remove());
