@@ -14,7 +14,7 @@
  *   --runs        measured runs per figure (default 3; 1 with --quick)
  *   --workers     load-generator processes (default 2)
  *   --no-profile  skip the --cpu-prof pass of our server
- *   --profile     which scenario that pass runs under: fanout (default) or echo
+ *   --profile     which load that pass runs under: fanout (default), echo, or echo-1 (echo with 1 in flight)
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -39,7 +39,10 @@ const chartFile = path.join(repoRoot, 'docs', 'benchmarks.svg');
 const PROFILED = {
   fanout: 'scenario 1 (saturating fan-out; a separate pass, its measured window only)',
   echo: 'scenario 3 (echo round trip; a separate pass, its measured window only)',
+  'echo-1': 'scenario 3 with 1 in flight per connection (a separate pass, its measured window only)',
 } as const;
+/** The scenario each profiled load belongs to. */
+const PROFILED_SCENARIO: Record<keyof typeof PROFILED, ScenarioName> = { fanout: 'fanout', echo: 'echo', 'echo-1': 'echo' };
 
 const { values: args } = parseArgs({
   // `pnpm bench:server -- --quick` hands node a literal `--`; both spellings work.
@@ -139,7 +142,7 @@ async function main(): Promise<number> {
   const db = tempDatabase();
   const results = new Results();
   const gen = await LoadGenerator.start(workers);
-  const profiling = !args['no-profile'] && selected.includes(profiled);
+  const profiling = !args['no-profile'] && selected.includes(PROFILED_SCENARIO[profiled]);
   const ctx: Context = {
     cfg,
     gen,

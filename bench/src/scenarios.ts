@@ -65,7 +65,7 @@ export interface Context {
   /** Node flags for our server in the profiling pass; undefined: no profile. */
   profileArgs: string[] | undefined;
   /** The scenario whose load the profiling pass runs (`--profile`). */
-  profiled?: 'fanout' | 'echo';
+  profiled?: 'fanout' | 'echo' | 'echo-1';
   /** When the profiled pass measured (µs of CLOCK_MONOTONIC): the part of the profile to read. */
   profileWindow?: [number, number];
   log: (line: string) => void;
@@ -601,14 +601,14 @@ export async function echo(ctx: Context): Promise<void> {
     for (const s of servers) await s.stop();
   }
 
-  if (ctx.profileArgs && ctx.profiled === 'echo') {
+  if (ctx.profileArgs && (ctx.profiled === 'echo' || ctx.profiled === 'echo-1')) {
     // A separate pass, so the profiler's overhead is in no reported figure.
     ctx.log('  profiling our server (--cpu-prof) under the echo load…');
     let server: ServerHandle | undefined;
     try {
       server = await setup('ours', 0, ctx.profileArgs);
       await sleep(500);
-      const w = await runPhase(ctx, server, phasesFor(0));
+      const w = await runPhase(ctx, server, phasesFor(0, ctx.profiled === 'echo-1' ? 1 : window));
       ctx.profileWindow = [w.fromUs, w.toUs];
       logWindow(ctx, 'profiled', 'ours', w, 'msgs/s');
     } finally {
