@@ -32,6 +32,8 @@ const Env = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// or postgresql:// URL')
     .optional(),
+  /** With DATABASE_URL: how long a query may wait for PostgreSQL's answer before it fails (and its connection is dropped). */
+  DATABASE_QUERY_TIMEOUT_MS: int(100, 10 * 60_000).default(10_000),
   /** redis://… : the Redis broker and presence registry (several nodes); default in-process. */
   REDIS_URL: z
     .string()
@@ -135,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     host: c.HOST,
     databasePath: c.DATABASE_PATH,
     databaseUrl: c.DATABASE_URL,
+    databaseQueryTimeoutMs: c.DATABASE_QUERY_TIMEOUT_MS,
     redisUrl: c.REDIS_URL,
     presenceTtlMs: c.PRESENCE_TTL_MS,
     redisPrefix: c.REDIS_PREFIX,

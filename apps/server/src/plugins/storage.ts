@@ -10,11 +10,14 @@ import type { ChatStore } from '../storage/store.js';
  */
 export const storagePlugin = fp(
   async (app: FastifyInstance, options: { store?: ChatStore }) => {
-    const { databaseUrl, databasePath, dbSynchronous } = app.config;
+    const { databaseUrl, databaseQueryTimeoutMs, databasePath, dbSynchronous } = app.config;
     const store =
       options.store ??
       (databaseUrl
-        ? await openPostgresStore(databaseUrl, { onError: (err) => app.log.warn({ err }, 'PostgreSQL connection error') })
+        ? await openPostgresStore(databaseUrl, {
+            queryTimeoutMs: databaseQueryTimeoutMs,
+            onError: (err) => app.log.warn({ err }, 'PostgreSQL connection error'),
+          })
         : openSqliteStore(databasePath, { synchronous: dbSynchronous }));
     // Closed by app.ts's shutdown hook, after the chat domain has committed what it accepted.
     app.decorate('store', store);

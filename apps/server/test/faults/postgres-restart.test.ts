@@ -5,8 +5,9 @@
  * works, and a send retried with its clientMsgId is stored once.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChatSocket, createCleanup, createRoom, guest, http, killAtCleanup, readAllMessages, startServer, tempDir, until } from '../delivery/support.js';
-import { OwnPostgres, POSTGRES_BIN } from './processes.js';
+import { createCleanup, http, readAllMessages, until } from '../delivery/support.js';
+import { clerkOnOwnPostgres } from './postgres-node.js';
+import { POSTGRES_BIN } from './processes.js';
 
 const skip = POSTGRES_BIN ? undefined : 'no PostgreSQL server binaries (apt-get install postgresql)';
 if (skip) console.warn(`the PostgreSQL fault test is skipped: ${skip}`);
@@ -19,19 +20,7 @@ const ANSWER_BOUND_MS = 10_000;
 
 describe.skipIf(skip !== undefined)(`a PostgreSQL restart under traffic${skip ? ` (skipped: ${skip})` : ''}`, () => {
   it('answers sends during the outage with a retryable error, then stores the retried ones once', async () => {
-    const postgres = await OwnPostgres.start();
-    cleanup.add(() => postgres.destroy());
-    const dir = await tempDir();
-    cleanup.add(() => dir.remove());
-    const node = killAtCleanup(cleanup, await startServer({ databasePath: `${dir.path}/unused.db`, env: { DATABASE_URL: postgres.url } }));
-    await createRoom(node.url, ROOM);
-    const account = await guest(node.url, 'clerk');
-    const socket = await ChatSocket.open(node.wsUrl, account);
-    cleanup.add(() => socket.connection.terminate());
-    await socket.join(ROOM);
-    for (let i = 1; i <= 10; i++) {
-      expect(await socket.call({ type: 'send', room: ROOM, text: `before ${i}`, clientMsgId: `b${i}` })).toMatchObject({ type: 'message', seq: i });
-    }
+    const { postgres, node, account, socket } = await clerkOnOwnPostgres(cleanup, ROOM, 10);
 
     await postgres.kill();
     const refused: Array<{ code: unknown; ms: number }> = [];

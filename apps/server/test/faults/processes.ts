@@ -4,7 +4,7 @@
  * shared ones).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -116,7 +116,30 @@ export class OwnPostgres {
     await OwnPostgres.as(path.join(POSTGRES_BIN!, 'pg_ctl'), ['-D', path.join(this.dir, 'data'), '-m', 'immediate', '-w', 'stop']).catch(() => {});
   }
 
+  /**
+   * Stops every process of the cluster (SIGSTOP) without closing a
+   * connection: a database that no longer answers, as a hung host or a
+   * network dropping packets looks to its clients. `thaw` lets it go on.
+   */
+  async freeze(): Promise<void> {
+    await this.signalAll('STOP');
+  }
+
+  async thaw(): Promise<void> {
+    await this.signalAll('CONT');
+  }
+
+  private async signalAll(signal: 'STOP' | 'CONT'): Promise<void> {
+    const postmaster = Number(readFileSync(path.join(this.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    // The postmaster stopped first and resumed last: it forks no backend the signal would miss.
+    if (signal === 'STOP') process.kill(postmaster, 'SIGSTOP');
+    const { stdout } = await run('pgrep', ['-P', String(postmaster)]).catch(() => ({ stdout: '' }));
+    for (const pid of stdout.split('\n').filter(Boolean).map(Number)) process.kill(pid, `SIG${signal}`);
+    if (signal === 'CONT') process.kill(postmaster, 'SIGCONT');
+  }
+
   async destroy(): Promise<void> {
+    await this.thaw().catch(() => {});
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
   }

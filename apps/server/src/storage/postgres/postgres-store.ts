@@ -21,6 +21,14 @@ export interface PostgresStoreOptions {
   /** Connections the pool opens at most. Default 10. */
   poolSize?: number;
   /**
+   * How long a query waits for its answer before it fails with
+   * QUERY_TIMEOUT (and its connection leaves the pool): a database that
+   * stops answering without closing its connections (a hung host, a
+   * network that drops packets) fails requests instead of holding them
+   * for as long as TCP keepalive takes. Default 10 s.
+   */
+  queryTimeoutMs?: number;
+  /**
    * Told when an idle pooled connection fails (the database restarted, the
    * network dropped); the pool replaces it on the next query. Default: ignored.
    */
@@ -40,7 +48,7 @@ const PING_TIMEOUT_MS = 3000;
  */
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<ChatStore> {
   if (!/^postgres(ql)?:\/\//.test(url)) throw new Error(`not a PostgreSQL URL: ${redactUrl(url)} (expected postgres://…)`);
-  const { schema, poolSize = 10 } = options;
+  const { schema, poolSize = 10, queryTimeoutMs = 10_000 } = options;
   if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
     throw new Error(`invalid schema name ${JSON.stringify(schema)}: 1-63 of a-z, 0-9 and _, not starting with a digit`);
   }
@@ -52,6 +60,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     types: int8AsNumber,
     // A database that does not answer fails the request (and /healthz) instead of hanging it.
     connectionTimeoutMillis: 5000,
+    query_timeout: queryTimeoutMs,
     keepAlive: true,
     fallback_application_name: 'chat-server',
     ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),

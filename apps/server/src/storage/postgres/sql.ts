@@ -22,11 +22,18 @@ export const int8AsNumber: CustomTypesConfig = {
     oid === pg.types.builtins.INT8 ? Number : pg.types.getTypeParser(oid, format as 'text')) as CustomTypesConfig['getTypeParser'],
 };
 
+/** The message node-postgres fails a query with when `query_timeout` passes without an answer. */
+const QUERY_TIMEOUT = 'Query read timeout';
+
 /**
  * Runs `work` in a transaction on one pooled connection: COMMIT when it
  * returns a value, ROLLBACK when it returns `undefined` (the caller's "undo
  * this attempt") or throws. A connection whose ROLLBACK fails is dropped from
- * the pool rather than reused in an unknown state.
+ * the pool rather than reused in an unknown state — and so is one whose query
+ * timed out, without a ROLLBACK: it would queue behind the unanswered query
+ * and wait as long again. Closing the connection ends the transaction on the
+ * server. (A COMMIT that timed out may still have committed: the caller gets
+ * an error, and a send retried with its clientMsgId finds the stored row.)
  */
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T | undefined>): Promise<T | undefined> {
   const client = await pool.connect();
@@ -37,9 +44,12 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
     await client.query(result === undefined ? 'ROLLBACK' : 'COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-    });
+    if (err instanceof Error && err.message === QUERY_TIMEOUT) broken = err;
+    else {
+      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      });
+    }
     throw err;
   } finally {
     client.release(broken);
