@@ -9,7 +9,7 @@
  *   pnpm bench:server [--quick] [--only=fanout,echo] [--runs=N] [--workers=N] [--no-profile]
  *
  *   --quick       small counts, 1 run: a smoke test (about a minute)
- *   --only        scenarios by name or number: 1 fanout, 2 rooms, 3 echo, 4 storm, 5 persist, 6 cluster, 7 search
+ *   --only        scenarios by name or number: 1 fanout, 2 rooms, 3 echo, 4 storm, 5 persist, 6 cluster, 7 search, 8 pgecho
  *                 (6 needs DATABASE_URL and REDIS_URL, and is skipped without them)
  *   --runs        measured runs per figure (default 3; 1 with --quick)
  *   --workers     load-generator processes (default 2)
@@ -81,6 +81,7 @@ const titles: Record<string, string> = {
   persist: `5. persistence (ours only), with and without the search index`,
   search: `7. search: ${cfg.search.messages.toLocaleString('en-US')} messages in ${cfg.search.rooms} rooms (ours only)`,
   cluster: `6. scale-out: fan-out to ${cfg.fanout.members.toLocaleString('en-US')} members over ${cfg.cluster.nodes.join('/')} nodes (ours only)`,
+  pgecho: `8. round trip, 1 in flight: ours on SQLite and on PostgreSQL + Redis (ours only)`,
 };
 
 const log = (line: string) => console.error(line);

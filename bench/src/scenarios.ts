@@ -71,7 +71,7 @@ export interface Context {
   log: (line: string) => void;
 }
 
-export const SCENARIOS = ['fanout', 'rooms', 'echo', 'storm', 'persist', 'cluster', 'search'] as const;
+export const SCENARIOS = ['fanout', 'rooms', 'echo', 'storm', 'persist', 'cluster', 'search', 'pgecho'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -960,4 +960,87 @@ export async function search(ctx: Context): Promise<void> {
   }
 }
 
-export const RUNNERS: Record<ScenarioName, (ctx: Context) => Promise<void>> = { fanout, rooms, echo, storm, persist, cluster, search };
+// ---- 8. the one-in-flight round trip on PostgreSQL + Redis ------------------------------
+
+/**
+ * Scenario 3's one-in-flight load (each connection alone in its room, its
+ * next message sent when the previous one is back) on our server twice: on
+ * its SQLite file and as one node on PostgreSQL and Redis, taking turns
+ * within each run, so the two stores are compared on the same machine in the
+ * same minutes (issue #23, item 6).
+ */
+export async function pgecho(ctx: Context): Promise<void> {
+  const adminUrl = process.env.DATABASE_URL;
+  const redisUrl = process.env.REDIS_URL;
+  if (!adminUrl || !redisUrl) {
+    ctx.log('8. round trip on PostgreSQL: skipped (set DATABASE_URL and REDIS_URL)');
+    return;
+  }
+  const { conns, textBytes } = ctx.cfg.echo;
+  const S = 'pgecho';
+  const W = ctx.gen.size;
+  const workerOf = (k: number) => k % W;
+  const runTag = tag();
+  const database = benchDatabaseName(runTag);
+  const prefix = benchRedisPrefix(runTag);
+  const databaseUrl = withDatabase(adminUrl, database);
+  ctx.log(`8. round trip on PostgreSQL: ${conns} connections, each alone in a room, ${textBytes} B, 1 in flight; SQLite against ${redactUrl(databaseUrl)} + Redis`);
+  const sqlite = tempDatabase();
+  const servers: Array<{ label: 'SQLite' | 'PostgreSQL'; server: ServerHandle; base: number; rooms: string[] }> = [];
+  await createDatabase(adminUrl, database);
+  try {
+    const onSqlite = await start(ctx, 'ours');
+    const onPostgres = await startServer('ours', {
+      databasePath: sqlite.file,
+      env: { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, NODE_ID: 'pg1' },
+    });
+    const pgTokens = await createGuests(ctx, onPostgres);
+    for (const [index, [label, server, tokens]] of ([['SQLite', onSqlite, ctx.tokens], ['PostgreSQL', onPostgres, pgTokens]] as const).entries()) {
+      const base = index * CONN_SPACE;
+      const rooms = Array.from({ length: conns }, (_, k) => `pgecho-${k}`);
+      servers.push({ label, server, base, rooms });
+      await createRooms(server, rooms);
+      const o = await openSome(ctx, server, base, Array.from({ length: conns }, (_, k) => k), workerOf, tokens);
+      if (o.failed > 0) throw new Error(`${label}: ${o.failed} connections failed (${o.firstError})`);
+      await joinConns(ctx, rooms.map((room, k) => [base + k, room] as [number, string]), (conn) => workerOf(conn - base));
+    }
+    await sleep(500);
+    const infra = infraPids(database);
+    const others: Record<string, () => number[]> = {};
+    if (infra.postgres.length > 0) others.postgres = () => infraPids(database).postgres;
+    if (infra.redis.length > 0) others.redis = () => infraPids(database).redis;
+    const r = ctx.results;
+    for (let run = 0; run < ctx.cfg.runs; run++) {
+      ctx.log(`  run ${run + 1}/${ctx.cfg.runs}`);
+      const rates: Partial<Record<'SQLite' | 'PostgreSQL', number>> = {};
+      for (const index of rotation([0, 1], run)) {
+        const { label, server, base, rooms } = servers[index]!;
+        const t = tag();
+        const phases = Array.from({ length: W }, (_, w) => {
+          const mine = rooms.map((room, k) => [base + k, room] as [number, string]).filter(([conn]) => workerOf(conn - base) === w);
+          return mine.length === 0 ? undefined : ({ kind: 'echo', conns: mine, window: 1, textBytes, tag: `${t}w${w}` } satisfies Phase);
+        });
+        const win = await runPhase(ctx, server, phases, ctx.cfg.warmMs, label === 'PostgreSQL' ? others : {});
+        logWindow(ctx, `${label}, 1 in flight`, 'ours', win, 'msgs/s');
+        rates[label] = win.rate;
+        r.add(S, `${label}: round trips/s`, 'round trips/s', 'higher', 'ours', win.rate);
+        r.add(S, `${label}: p50 round trip`, 'ms', 'lower', 'ours', win.hist.quantileMs(0.5));
+        r.add(S, `${label}: p99 round trip`, 'ms', 'lower', 'ours', win.hist.quantileMs(0.99));
+        r.add(S, `${label}: server CPU`, '% of a core', 'lower', 'ours', pct(win.serverCpu));
+        r.add(S, `${label}: server CPU per message`, 'µs', 'lower', 'ours', (win.serverCpu * 1e6) / win.rate);
+        if (win.otherCpu.postgres !== undefined) r.add(S, `${label}: PostgreSQL CPU`, '% of a core', 'info', 'ours', pct(win.otherCpu.postgres));
+        if (win.otherCpu.redis !== undefined) r.add(S, `${label}: Redis CPU`, '% of a core', 'info', 'ours', pct(win.otherCpu.redis));
+      }
+      if (rates.SQLite && rates.PostgreSQL) r.add(S, 'PostgreSQL ÷ SQLite: round trips/s', '×', 'higher', 'ours', rates.PostgreSQL / rates.SQLite);
+    }
+  } finally {
+    await closeConns(ctx);
+    await sleep(500);
+    for (const { server } of servers) await server.stop();
+    sqlite.remove();
+    await dropDatabase(adminUrl, database).catch((err: Error) => ctx.log(`  could not drop ${database}: ${err.message}`));
+    await deleteRedisKeys(redisUrl, `${prefix}*`).catch((err: Error) => ctx.log(`  could not delete Redis keys ${prefix}*: ${err.message}`));
+  }
+}
+
+export const RUNNERS: Record<ScenarioName, (ctx: Context) => Promise<void>> = { fanout, rooms, echo, storm, persist, cluster, search, pgecho };
