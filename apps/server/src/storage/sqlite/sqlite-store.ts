@@ -128,26 +128,26 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   const members = new MemberCache(db);
   // What a write did to the member lists, told to the cache once it is committed (or failed: then forgotten too).
   const then =
-    <F extends (...args: never[]) => unknown>(op: F, done: (args: readonly unknown[], result: unknown) => void): F =>
+    <F extends (...args: never[]) => unknown>(op: F, done: (args: readonly unknown[], result: unknown, ok: boolean) => void): F =>
     ((...args: Parameters<F>) => {
       let result: unknown;
       try {
         result = op(...args);
       } catch (err) {
-        done(args, undefined);
+        done(args, undefined, false);
         throw err;
       }
       if (!(result instanceof Promise)) {
-        done(args, result);
+        done(args, result, true);
         return result;
       }
       return result.then(
         (value: unknown) => {
-          done(args, value);
+          done(args, value, true);
           return value;
         },
         (err: unknown) => {
-          done(args, undefined);
+          done(args, undefined, false);
           throw err;
         },
       );
@@ -236,11 +236,11 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   };
   return {
     ...store,
-    addMember: then(store.addMember, ([roomId, userId], ok) =>
-      ok === undefined ? members.forget(roomId as string) : members.added(roomId as string, userId as number),
+    addMember: then(store.addMember, ([roomId, userId], _, ok) =>
+      !ok ? members.forget(roomId as string) : members.added(roomId as string, userId as number),
     ),
-    setReadCursor: then(store.setReadCursor, ([roomId, userId], seq) =>
-      seq === undefined ? members.forget(roomId as string) : members.readMoved(roomId as string, userId as number, seq as number),
+    setReadCursor: then(store.setReadCursor, ([roomId, userId], seq, ok) =>
+      !ok ? members.forget(roomId as string) : members.readMoved(roomId as string, userId as number, seq as number),
     ),
     removeMember: forgetRoom(store.removeMember),
     setMemberRole: forgetRoom(store.setMemberRole),
