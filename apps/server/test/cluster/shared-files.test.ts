@@ -76,7 +76,7 @@ describe.skipIf(!enabled)('two nodes sharing UPLOAD_DIR (needs DATABASE_URL and 
   });
 
   it('carry one upload on one message when two messages name it at once through the two nodes', async () => {
-    const { files, n1, n2, alice, bob } = await twoNodes();
+    const { n1, n2, alice, bob } = await twoNodes();
     const sockets = await Promise.all([n1, n2, n2].map((node, i) => ChatSocket.open(node.wsUrl, i < 2 ? alice : bob)));
     for (const socket of sockets) cleanup.add(() => socket.connection.terminate());
     for (const socket of sockets) await socket.join(ROOM);
