@@ -261,6 +261,22 @@ describe('rooms over the WebSocket', () => {
     expect(alice.all('presence', (p) => p.user === 'alice')).toEqual([]);
   });
 
+  it('tells a connection that joined with presence "batched" in presence_batch, never of itself, while the others still get presence', async () => {
+    await alice.join('general', { presence: 'batched' });
+    await bob.join('general');
+    await carol.join('general', { presence: 'batched' });
+    expect(await alice.next('presence_batch', (b) => b.online.includes('carol'))).toMatchObject({ room: 'general', offline: [] });
+    expect(alice.all('presence_batch').flatMap((b) => b.online)).toEqual(['bob', 'carol']);
+    expect(await bob.next('presence')).toEqual({ type: 'presence', room: 'general', user: 'carol', state: 'online' });
+
+    await bob.close();
+    expect(await alice.next('presence_batch', (b) => b.offline.length > 0)).toEqual({ type: 'presence_batch', room: 'general', online: [], offline: ['bob'] });
+    expect(await carol.next('presence_batch', (b) => b.offline.length > 0)).toEqual({ type: 'presence_batch', room: 'general', online: [], offline: ['bob'] });
+    expect(alice.all('presence')).toEqual([]);
+    expect(carol.all('presence_batch', (b) => b.online.includes('carol'))).toEqual([]);
+    expect(alice.all('presence_batch', (b) => b.online.includes('alice') || b.offline.includes('alice'))).toEqual([]);
+  });
+
   it('keeps a user online while another of their connections is still in the room', async () => {
     await alice.join('general');
     await bob.join('general');

@@ -421,6 +421,34 @@ for (const backend of backends) {
         expect(await store.isBanned('general', bob.id)).toBe(false);
       });
 
+      it('lists members as they are after each change, when the list was read before it (a store may keep it)', async () => {
+        const alice = await aliceInGeneral();
+        const bob = await store.createUser('Bob', null, true);
+        const carol = await store.createUser('carol', null, true);
+        const dave = await store.createUser('dave', null, true);
+        const names = async () => (await store.listMembers('general')).map((m) => [m.username, m.readSeq, m.role]);
+        expect(await names()).toEqual([['alice', 0, 'member']]);
+        await store.addMember('general', dave.id);
+        await store.addMember('general', bob.id);
+        await store.addMember('general', bob.id);
+        expect(await names()).toEqual([['alice', 0, 'member'], ['Bob', 0, 'member'], ['dave', 0, 'member']]);
+        await store.appendMessages([message('general', alice.id, 'a1')]);
+        await store.setReadCursor('general', bob.id, 1);
+        expect(await names()).toEqual([['alice', 0, 'member'], ['Bob', 1, 'member'], ['dave', 0, 'member']]);
+        await store.setMemberRole('general', dave.id, 'moderator');
+        expect(await names()).toEqual([['alice', 0, 'member'], ['Bob', 1, 'member'], ['dave', 0, 'moderator']]);
+        await store.removeMember('general', alice.id);
+        expect(await names()).toEqual([['Bob', 1, 'member'], ['dave', 0, 'moderator']]);
+        await store.banMember('general', bob.id);
+        expect(await names()).toEqual([['dave', 0, 'moderator']]);
+        await store.admitMember('general', carol.id);
+        expect(await names()).toEqual([['carol', 0, 'member'], ['dave', 0, 'moderator']]);
+        await store.admitMember('general', bob.id);
+        expect((await names()).map(([name]) => name)).toEqual(['Bob', 'carol', 'dave']);
+        await store.deleteUser(dave.id, 1);
+        expect((await names()).map(([name]) => name)).toEqual(['Bob', 'carol']);
+      });
+
       it('bans a member in one step: banned, no longer a member, and answers whether they were one', async () => {
         await aliceInGeneral();
         const bob = await store.createUser('bob', null, true);

@@ -1,5 +1,5 @@
 import './zod-csp.js';
-import type { ServerMessage, User } from '@chat/schema';
+import type { ClientMessage, ServerMessage, User } from '@chat/schema';
 import { ApiError, api } from './api.js';
 import { ChatSocket } from './chat-socket.js';
 import { newClientMsgId } from './client-msg-id.js';
@@ -19,6 +19,8 @@ const notify = (text: string | undefined) => {
 };
 const fail = (err: unknown) => notify(err instanceof ApiError ? err.message : 'Something went wrong. Try again.');
 
+/** A join asks for presence in batches: a room filling up sends one notice per turn, not one per arrival. */
+const join = (room: string, since: number | undefined): ClientMessage => ({ type: 'join', room, presence: 'batched', ...(since === undefined ? {} : { since }) });
 const wsUrl = () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
 
 async function refreshInvitations(): Promise<void> {
@@ -50,7 +52,7 @@ async function refreshRooms(): Promise<void> {
       const room = state.rooms.get(summary.id);
       if (summary.joined && room && !room.joined && !room.joining && socket?.isOpen) {
         room.joining = true;
-        socket.send({ type: 'join', room: summary.id, ...(room.lastSeq > 0 ? { since: room.lastSeq } : {}) });
+        socket.send(join(summary.id, room.lastSeq > 0 ? room.lastSeq : undefined));
       }
     }
     render();
@@ -74,7 +76,7 @@ function signedIn(user: User): void {
       // Rejoin every room with `since`: the server replays exactly what was missed.
       for (const room of state.rooms.values()) {
         room.joining = false; // a join sent on the old connection will not be answered
-        if (room.joined) send({ type: 'join', room: room.id, since: room.lastSeq });
+        if (room.joined) send(join(room.id, room.lastSeq));
       }
       void refreshRooms();
     },
@@ -188,7 +190,7 @@ const actions: ViewActions = {
     room.unread = 0;
     room.mentions = 0;
     state.notice = undefined;
-    if (!room.joined) socket?.send({ type: 'join', room: id, ...(room.lastSeq > 0 ? { since: room.lastSeq } : {}) });
+    if (!room.joined) socket?.send(join(id, room.lastSeq > 0 ? room.lastSeq : undefined));
     else markRead(id);
     render();
     view.focusComposer();

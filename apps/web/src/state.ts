@@ -276,6 +276,12 @@ export function applyEvent(state: AppState, event: ServerMessage, now: number): 
       state.rooms.get(event.room)?.members.set(event.user, event.state === 'online');
       return;
     }
+    case 'presence_batch': {
+      const members = state.rooms.get(event.room)?.members;
+      for (const user of event.online) members?.set(user, true);
+      for (const user of event.offline) members?.set(user, false);
+      return;
+    }
     case 'typing': {
       state.rooms.get(event.room)?.typing.set(event.user, now + 3000);
       return;

@@ -426,7 +426,8 @@ async function join(cmd: Extract<Command, { cmd: 'join' }>): Promise<JoinResult>
           resolve(false);
         }
       };
-      c.send({ type: 'join', room });
+      // As the web client joins: presence in batches (a room filling up costs one notice per turn, not per arrival).
+      c.send({ type: 'join', room, presence: 'batched' });
     });
     c.onEvent = () => {};
     if (ok) result.joined++;

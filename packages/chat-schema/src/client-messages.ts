@@ -4,7 +4,11 @@ import { AttachmentId, ClientMsgId, Emoji, RoomId, Seq } from './common.js';
 /** Every client message may carry `ref`, echoed in the direct reply. */
 const Ref = z.union([z.string().max(64), z.number()]).optional();
 
-export const JoinMessage = z.object({ type: z.literal('join'), room: RoomId, since: Seq.optional(), ref: Ref });
+/**
+ * `presence: "batched"`: this connection hears of the room's arrivals and departures as
+ * `presence_batch` events (several users each) instead of one `presence` event per user.
+ */
+export const JoinMessage = z.object({ type: z.literal('join'), room: RoomId, since: Seq.optional(), presence: z.literal('batched').optional(), ref: Ref });
 export const LeaveMessage = z.object({ type: z.literal('leave'), room: RoomId, ref: Ref });
 export const SendMessage = z
   .object({

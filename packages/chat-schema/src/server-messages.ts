@@ -32,6 +32,16 @@ export const PresenceEvent = z.object({
   user: z.string(),
   state: z.enum(['online', 'offline']),
 });
+/**
+ * To connections that joined with `presence: "batched"`: the users of the room who came online
+ * or went offline since the last one (each user in one list, their latest state; never yourself).
+ */
+export const PresenceBatchEvent = z.object({
+  type: z.literal('presence_batch'),
+  room: z.string(),
+  online: z.array(z.string()),
+  offline: z.array(z.string()),
+});
 export const RoomEvent = z.object({
   type: z.literal('room'),
   room: z.string(),
@@ -99,6 +109,7 @@ export const ServerMessage = z.discriminatedUnion('type', [
   HistoryEvent,
   TypingEvent,
   PresenceEvent,
+  PresenceBatchEvent,
   RoomEvent,
   ReadEvent,
   RoleEvent,
@@ -116,5 +127,6 @@ export type JoinedEvent = z.infer<typeof JoinedEvent>;
 export type MessageEvent = z.infer<typeof MessageEvent>;
 export type MessageUpdatedEvent = z.infer<typeof MessageUpdatedEvent>;
 export type PresenceEvent = z.infer<typeof PresenceEvent>;
+export type PresenceBatchEvent = z.infer<typeof PresenceBatchEvent>;
 export type RoomEvent = z.infer<typeof RoomEvent>;
 export type ErrorEvent = z.infer<typeof ErrorEvent>;

@@ -216,7 +216,7 @@ export class ChatService {
   private handle(state: PeerState, msg: ClientMessage): Promise<void> | void {
     switch (msg.type) {
       case 'join':
-        return this.join(state, msg.room, msg.since, msg.ref);
+        return this.join(state, msg.room, msg.since, msg.presence === 'batched', msg.ref);
       case 'leave':
         return this.leave(state, msg.room, msg.ref);
       case 'send':
@@ -246,7 +246,7 @@ export class ChatService {
     }
   }
 
-  private async join(state: PeerState, roomId: string, since: number | undefined, ref: Ref): Promise<void> {
+  private async join(state: PeerState, roomId: string, since: number | undefined, batchedPresence: boolean, ref: Ref): Promise<void> {
     const rejoin = state.rooms.has(roomId);
     if (!rejoin && state.rooms.size >= this.options.maxRoomsPerConnection) {
       throw new DomainError('forbidden', `a connection joins at most ${this.options.maxRoomsPerConnection} rooms`);
@@ -263,8 +263,10 @@ export class ChatService {
     let cursor = state.rooms.get(roomId);
     if (rejoin && cursor) {
       cursor.replaying = true;
+      cursor.batchedPresence = batchedPresence;
     } else {
       cursor = new RoomCursor();
+      cursor.batchedPresence = batchedPresence;
       await this.local.enter(state, roomId, cursor);
     }
     cursor.archived = room.archived;

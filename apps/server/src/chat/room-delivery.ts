@@ -19,6 +19,8 @@ export class RoomCursor {
   // database lookup; kept current by `room_updated` events.
   archived = false;
   private = false;
+  /** Joined with `presence: "batched"`: presence comes as `presence_batch` (presence-batches.ts). */
+  batchedPresence = false;
   /** When this connection last announced typing here (ms; coalescing). */
   typingAt = 0;
   /** Seqs of this connection's own sends acked from a store read: their live copies are not sent again. */

@@ -1,6 +1,7 @@
 import type { RoomEvent } from './events.js';
 import type { LocalRooms } from './local-rooms.js';
 import { OutgoingEvent } from './peer.js';
+import { PresenceBatches } from './presence-batches.js';
 import type { RoomDelivery } from './room-delivery.js';
 import { toChatMessage } from './wire.js';
 
@@ -11,11 +12,15 @@ import { toChatMessage } from './wire.js';
  * of a room (deleted, kicked, banned) applied to its membership.
  */
 export class RoomFanout {
+  private readonly batches: PresenceBatches;
+
   constructor(
     private readonly rooms: LocalRooms,
     private readonly delivery: RoomDelivery,
     private readonly fanout?: (recipients: number) => void,
-  ) {}
+  ) {
+    this.batches = new PresenceBatches(rooms);
+  }
 
   handle(event: RoomEvent): void {
     const peers = this.rooms.peers(event.room);
@@ -41,8 +46,14 @@ export class RoomFanout {
         return;
       }
       case 'presence': {
-        const out = OutgoingEvent.of({ type: 'presence', room: event.room, user: event.user, state: event.state });
-        for (const state of peers) if (state.peer.user.id !== event.userId) state.peer.send(out);
+        // Today's clients hear of each user at once; those that asked for batches at the end of the turn.
+        let out: OutgoingEvent | undefined;
+        let batched = false;
+        for (const state of peers) {
+          if (state.rooms.get(event.room)?.batchedPresence) batched = true;
+          else if (state.peer.user.id !== event.userId) state.peer.send((out ??= OutgoingEvent.of({ type: 'presence', room: event.room, user: event.user, state: event.state })));
+        }
+        if (batched) this.batches.add(event);
         return;
       }
       case 'room_updated': {

@@ -253,6 +253,32 @@ describe('the chat service, on fake peers', () => {
       ['alice', 'offline'],
     ]);
   });
+
+  it('tells a connection that joined with presence "batched" of arrivals and departures in presence_batch, and one that did not in presence, as today', async () => {
+    const { connect } = await setUp();
+    const batched = await connect('batched');
+    const today = await connect('today');
+    batched.say({ type: 'join', room: 'general', presence: 'batched' });
+    await until(() => batched.peer.of('joined').length === 1, 'joined');
+    await joined(today);
+    const users = await Promise.all(['alice', 'bob', 'carol'].map((name) => connect(name)));
+    for (const user of users) user.say({ type: 'join', room: 'general' });
+    const online = () => batched.peer.of('presence_batch').flatMap((b) => b.online);
+    await until(() => online().length === 4, 'batched arrivals');
+    expect(online().sort()).toEqual(['alice', 'bob', 'carol', 'today']);
+    expect(batched.peer.of('presence')).toEqual([]);
+    await until(() => today.peer.of('presence').length === 3, 'arrivals one by one');
+    expect(today.peer.of('presence').map((p) => [p.user, p.state]).sort()).toEqual([
+      ['alice', 'online'],
+      ['bob', 'online'],
+      ['carol', 'online'],
+    ]);
+    expect(today.peer.of('presence_batch')).toEqual([]);
+
+    users[0]!.conn.disconnect();
+    await until(() => batched.peer.of('presence_batch').some((b) => b.offline.includes('alice')), 'batched departure');
+    expect(batched.peer.of('presence_batch').flatMap((b) => b.offline)).toEqual(['alice']);
+  });
 });
 
 describe('notices to a user', () => {

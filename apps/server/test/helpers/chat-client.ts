@@ -153,7 +153,7 @@ export class ChatClient {
   }
 
   /** Joins a room and resolves with the `joined` reply (fails the test on an error reply). */
-  async join(room: string, extra: { since?: number } = {}): Promise<OfType<'joined'>> {
+  async join(room: string, extra: { since?: number; presence?: 'batched' } = {}): Promise<OfType<'joined'>> {
     const reply = await this.call({ type: 'join', room, ...extra });
     if (reply.type !== 'joined') throw new Error(`${this.name}: join ${room} answered ${JSON.stringify(reply)}`);
     return reply;

@@ -2,7 +2,6 @@ import type { Database } from 'better-sqlite3';
 import { ROOM_COLUMNS, toRoom, type RoomRow } from '../room-row.js';
 import {
   ConflictError,
-  type MemberRecord,
   type MemberStanding,
   type NewRoomRecord,
   type RoomForUser,
@@ -61,10 +60,7 @@ export function createRoomsRepository(db: Database) {
   const isMember = db.prepare<[string, number], { one: number }>(
     'SELECT 1 AS one FROM room_members WHERE room_id = ? AND user_id = ?',
   );
-  const members = db.prepare<[string], { user_id: number; username: string; read_seq: number; role: RoomRole }>(
-    `SELECT m.user_id, u.username, m.read_seq, m.role FROM room_members m JOIN users u ON u.id = m.user_id
-      WHERE m.room_id = ? ORDER BY u.username_key`,
-  );
+  // The member lists are read by member-cache.ts, which keeps them.
   // The cursor only moves forward, and never past the room's last message.
   const setRead = db.prepare<[number, string, number], { read_seq: number }>(
     `UPDATE room_members
@@ -159,9 +155,6 @@ export function createRoomsRepository(db: Database) {
     },
     isMember(roomId: string, userId: number): boolean {
       return isMember.get(roomId, userId) !== undefined;
-    },
-    members(roomId: string): MemberRecord[] {
-      return members.all(roomId).map((m) => ({ userId: m.user_id, username: m.username, readSeq: m.read_seq, role: m.role }));
     },
     standing(roomId: string, userId: number): MemberStanding {
       const row = standing.get(roomId, userId, roomId, userId)!;

@@ -6,6 +6,7 @@ import { openConnection } from './connection.js';
 import { createAttachmentsRepository } from './attachments-repository.js';
 import { createAuditRepository } from './audit-repository.js';
 import { createInvitationsRepository } from './invitations-repository.js';
+import { MemberCache } from './member-cache.js';
 import { createMessagesRepository } from './messages-repository.js';
 import { migrate } from './migrations.js';
 import { createRoomsRepository } from './rooms-repository.js';
@@ -124,8 +125,37 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
         (...args: unknown[]): Promise<T> =>
           writer.call<T>(target, method, args)
     : undefined;
+  const members = new MemberCache(db);
+  // What a write did to the member lists, told to the cache once it is committed (or failed: then forgotten too).
+  const then =
+    <F extends (...args: never[]) => unknown>(op: F, done: (args: readonly unknown[], result: unknown, ok: boolean) => void): F =>
+    ((...args: Parameters<F>) => {
+      let result: unknown;
+      try {
+        result = op(...args);
+      } catch (err) {
+        done(args, undefined, false);
+        throw err;
+      }
+      if (!(result instanceof Promise)) {
+        done(args, result, true);
+        return result;
+      }
+      return result.then(
+        (value: unknown) => {
+          done(args, value, true);
+          return value;
+        },
+        (err: unknown) => {
+          done(args, undefined, false);
+          throw err;
+        },
+      );
+    }) as F;
+  const forgetRoom = <F extends (...args: never[]) => unknown>(op: F) => then(op, ([roomId]) => members.forget(roomId as string));
+  const forgetAll = <F extends (...args: never[]) => unknown>(op: F) => then(op, () => members.clear());
 
-  return {
+  const store: ChatStore & { readonly db: Database.Database } = {
     db,
     createUser: write ? write('users', 'create') : users.create,
     findUserByName: users.findByName,
@@ -154,7 +184,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     addMember: write ? write('rooms', 'addMember') : rooms.addMember,
     removeMember: write ? write('rooms', 'removeMember') : rooms.removeMember,
     isMember: rooms.isMember,
-    listMembers: rooms.members,
+    listMembers: (roomId) => members.members(roomId),
     memberStanding: rooms.standing,
     setMemberRole: write ? write('rooms', 'setRole') : rooms.setRole,
     transferOwnership: write ? write('rooms', 'transferOwnership') : rooms.transferOwnership,
@@ -203,5 +233,25 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       indexer?.close();
       if (db.open) db.close();
     },
+  };
+  return {
+    ...store,
+    addMember: then(store.addMember, ([roomId, userId], _, ok) =>
+      !ok ? members.forget(roomId as string) : members.added(roomId as string, userId as number),
+    ),
+    setReadCursor: then(store.setReadCursor, ([roomId, userId], seq, ok) =>
+      !ok ? members.forget(roomId as string) : members.readMoved(roomId as string, userId as number, seq as number),
+    ),
+    removeMember: forgetRoom(store.removeMember),
+    setMemberRole: forgetRoom(store.setMemberRole),
+    transferOwnership: forgetRoom(store.transferOwnership),
+    banMember: forgetRoom(store.banMember),
+    admitMember: forgetRoom(store.admitMember),
+    deleteRoom: forgetRoom(store.deleteRoom),
+    createRoom: forgetAll(store.createRoom),
+    setDeactivated: forgetAll(store.setDeactivated),
+    deleteUser: forgetAll(store.deleteUser),
+    answerInvitation: forgetAll(store.answerInvitation),
+    redeemInvitationLink: forgetAll(store.redeemInvitationLink),
   };
 }
