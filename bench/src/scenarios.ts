@@ -777,6 +777,23 @@ interface ClusterUnderTest {
 }
 
 /**
+ * The PostgreSQL and Redis a scenario runs our server on, from DATABASE_URL and
+ * REDIS_URL (undefined, said in the log, without them): a database and a Redis
+ * prefix of the scenario's own, named after a fresh tag.
+ */
+function benchInfrastructure(ctx: Context, title: string) {
+  const adminUrl = process.env.DATABASE_URL;
+  const redisUrl = process.env.REDIS_URL;
+  if (!adminUrl || !redisUrl) {
+    ctx.log(`${title}: skipped (set DATABASE_URL and REDIS_URL)`);
+    return undefined;
+  }
+  const runTag = tag();
+  const database = benchDatabaseName(runTag);
+  return { adminUrl, redisUrl, database, prefix: benchRedisPrefix(runTag), databaseUrl: withDatabase(adminUrl, database) };
+}
+
+/**
  * Scenario 1's room and load (1 sender, `cfg.fanout.members` members) on our
  * server run as N nodes sharing one PostgreSQL database and one Redis, for
  * each N of cfg.cluster.nodes. Member k connects to node k mod N and the
@@ -790,21 +807,14 @@ interface ClusterUnderTest {
  * of the measured one's messages.
  */
 export async function cluster(ctx: Context): Promise<void> {
-  const adminUrl = process.env.DATABASE_URL;
-  const redisUrl = process.env.REDIS_URL;
-  if (!adminUrl || !redisUrl) {
-    ctx.log('6. cluster: skipped (set DATABASE_URL and REDIS_URL)');
-    return;
-  }
+  const infrastructure = benchInfrastructure(ctx, '6. cluster');
+  if (!infrastructure) return;
+  const { adminUrl, redisUrl, database, prefix, databaseUrl } = infrastructure;
   const { members, rate } = ctx.cfg.fanout;
   const sizes = ctx.cfg.cluster.nodes;
   const S = 'cluster';
   const W = ctx.gen.size;
   const workerOf = (k: number) => k % W;
-  const runTag = tag();
-  const database = benchDatabaseName(runTag);
-  const prefix = benchRedisPrefix(runTag);
-  const databaseUrl = withDatabase(adminUrl, database);
   ctx.log(
     `6. scale-out: scenario 1's fan-out (${members} members, 1 sender) over ${sizes.join(', ')} nodes; ` +
       `database ${redactUrl(databaseUrl)}, Redis ${redactUrl(redisUrl)} prefix ${prefix}`,
@@ -970,20 +980,13 @@ export async function search(ctx: Context): Promise<void> {
  * same minutes (issue #23, item 6).
  */
 export async function pgecho(ctx: Context): Promise<void> {
-  const adminUrl = process.env.DATABASE_URL;
-  const redisUrl = process.env.REDIS_URL;
-  if (!adminUrl || !redisUrl) {
-    ctx.log('8. round trip on PostgreSQL: skipped (set DATABASE_URL and REDIS_URL)');
-    return;
-  }
+  const infrastructure = benchInfrastructure(ctx, '8. round trip on PostgreSQL');
+  if (!infrastructure) return;
+  const { adminUrl, redisUrl, database, prefix, databaseUrl } = infrastructure;
   const { conns, textBytes } = ctx.cfg.echo;
   const S = 'pgecho';
   const W = ctx.gen.size;
   const workerOf = (k: number) => k % W;
-  const runTag = tag();
-  const database = benchDatabaseName(runTag);
-  const prefix = benchRedisPrefix(runTag);
-  const databaseUrl = withDatabase(adminUrl, database);
   ctx.log(`8. round trip on PostgreSQL: ${conns} connections, each alone in a room, ${textBytes} B, 1 in flight; SQLite against ${redactUrl(databaseUrl)} + Redis`);
   const sqlite = tempDatabase();
   const servers: Array<{ label: 'SQLite' | 'PostgreSQL'; server: ServerHandle; base: number; rooms: string[] }> = [];
