@@ -88,7 +88,9 @@ export class OwnPostgres {
 
   private static async as(command: string, args: string[]): Promise<void> {
     const root = process.getuid?.() === 0;
-    await run(root ? 'runuser' : command, root ? ['-u', 'postgres', '--', command, ...args] : args, { timeout: 60_000 });
+    // runuser lives in sbin, which a plain user's PATH may lack.
+    const runuser = ['/usr/sbin/runuser', '/sbin/runuser'].find((p) => existsSync(p)) ?? 'runuser';
+    await run(root ? runuser : command, root ? ['-u', 'postgres', '--', command, ...args] : args, { timeout: 60_000 });
   }
 
   static async start(): Promise<OwnPostgres> {
