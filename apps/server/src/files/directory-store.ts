@@ -54,10 +54,14 @@ export async function openDirectoryStore(
           else done(null, chunk);
         },
       });
+      const writer = createWriteStream(file, { flags: 'wx' });
       try {
-        await pipeline(body, limit, createWriteStream(file, { flags: 'wx' }));
+        await pipeline(body, limit, writer);
         return { handle, size };
       } catch (err) {
+        // A body that fails at once can reject the pipeline before the file is even opened (the open is
+        // asynchronous): unlinking then would run first, and the open would leave the file behind.
+        if (!writer.closed) await new Promise((closed) => writer.once('close', closed));
         await unlinkQuietly(file);
         throw err;
       }
