@@ -61,7 +61,7 @@ export async function openDirectoryStore(
       } catch (err) {
         // A body that fails at once can reject the pipeline before the file is even opened (the open is
         // asynchronous): unlinking then would run first, and the open would leave the file behind.
-        if (!writer.closed) await new Promise((closed) => writer.once('close', closed));
+        if (!writer.closed) await new Promise<void>((closed) => writer.once('close', () => closed()));
         await unlinkQuietly(file);
         throw err;
       }
